@@ -1,0 +1,13 @@
+// Each `pocket` sub-command lives in its own cmd_*.cpp and registers itself here.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace pocket::cli {
+
+// Adds the sub-command to `app`. The command's callback sets `exit_code` when it runs.
+void add_logits_command(CLI::App& app, int& exit_code);
+void add_generate_command(CLI::App& app, int& exit_code);
+void add_synth_command(CLI::App& app, int& exit_code);
+
+}  // namespace pocket::cli

@@ -1,0 +1,25 @@
+// pocket: run Gemma 4 on this machine. Sub-commands are defined in cmd_*.cpp.
+#include <cstdio>
+#include <exception>
+
+#include "commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"pocket: Gemma 4 on your own machine, fully offline"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "pocket 0.1.0");
+  int exit_code = 0;
+  pocket::cli::add_logits_command(app, exit_code);
+  pocket::cli::add_generate_command(app, exit_code);
+  pocket::cli::add_synth_command(app, exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const std::exception& e) {
+    // Last line of defence: sub-commands report errors themselves; this keeps a bug from crashing.
+    std::fprintf(stderr, "pocket: error: %s\n", e.what());
+    return 1;
+  }
+  return exit_code;
+}
