@@ -82,7 +82,7 @@ TEST(Gguf, RoundTripsEveryValueTypeAndTensors) {
   EXPECT_EQ(t1->ne, (std::vector<int64_t>{3, 2}));
   EXPECT_EQ(t1->n_bytes, 24u);
   EXPECT_EQ(t1->data[5], 5);
-  EXPECT_EQ(reinterpret_cast<uintptr_t>(t1->data - f->bytes().data()) % 32, 0u);
+  EXPECT_EQ(static_cast<uint64_t>(t1->data - f->bytes().data()) % 32, 0u);
   const auto* t2 = f->find_tensor("t.second");
   ASSERT_NE(t2, nullptr);
   EXPECT_EQ(t2->type, GgmlType::F16);

@@ -1,0 +1,84 @@
+// pocket's C++ API: an Engine owns a model's weights; a Session owns one conversation's state (KV cache)
+// and evaluates tokens against the engine. Errors are returned, never thrown.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "pocket/result.h"
+
+namespace pocket {
+
+class Gemma4Model;
+class ThreadPool;
+
+struct EngineOptions {
+  int threads = 0;  // ≤ 0: one per hardware thread
+};
+
+struct SessionOptions {
+  int context_size = 0;  // ≤ 0: min(model context length, 4096)
+  int max_batch = 512;   // longest slice of a prompt evaluated in one forward pass
+};
+
+struct ModelInfo {
+  std::string architecture;
+  int n_vocab = 0;
+  int n_embd = 0;
+  int n_layer = 0;
+  int context_length = 0;
+};
+
+class Session;
+
+class Engine {
+ public:
+  static Result<std::unique_ptr<Engine>> load(const std::string& model_path, const EngineOptions& options = {});
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  const ModelInfo& info() const { return info_; }
+  Result<std::unique_ptr<Session>> new_session(const SessionOptions& options = {});
+
+  // Internal access for sessions.
+  const Gemma4Model& model() const { return *model_; }
+  ThreadPool& pool() { return *pool_; }
+
+  Engine(std::unique_ptr<Gemma4Model> model, std::unique_ptr<ThreadPool> pool);
+
+ private:
+  std::unique_ptr<Gemma4Model> model_;
+  std::unique_ptr<ThreadPool> pool_;
+  ModelInfo info_;
+};
+
+class Session {
+ public:
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  // Appends tokens to the conversation (batched prefill; one token = one decode step). Returns the
+  // logits after the last token ([n_vocab]), or after every token ([n][n_vocab]) when all_logits.
+  // The view stays valid until the next call.
+  Result<std::span<const float>> evaluate(std::span<const int32_t> tokens, bool all_logits = false);
+
+  int64_t n_past() const { return n_past_; }
+  int context_size() const;
+  // Forgets the conversation (positions restart at 0).
+  void reset() { n_past_ = 0; }
+
+  struct State;
+  Session(Engine& engine, std::unique_ptr<State> state);
+
+ private:
+  Engine& engine_;
+  std::unique_ptr<State> state_;
+  int64_t n_past_ = 0;
+};
+
+}  // namespace pocket

@@ -1,0 +1,194 @@
+// The Gemma 4 decoder forward pass (spec §4), top to bottom. Shapes: n = tokens in the batch,
+// H = n_embd, nh = query heads, d = this layer's head size, kv = its KV heads, F = its FFN width.
+#include <algorithm>
+#include <cmath>
+
+#include "kernels/ops.h"
+#include "model/gemma4_blocks.h"
+
+namespace pocket {
+namespace {
+
+void grow(std::vector<float>& v, int64_t n) {
+  if (static_cast<int64_t>(v.size()) < n) v.resize(static_cast<size_t>(n));
+}
+
+// cos/sin tables for NeoX RoPE at positions [pos0, pos0+n): [n][n_rot/2]. The angle is built as a
+// running f32 product like ggml (θ_{i+1} = θ_i · base^(−2/n_rot)) and divided by the optional
+// frequency factor (1e30 for the non-rotating pairs of proportional RoPE).
+void rope_tables(const LayerConfig& lc, std::span<const float> freq_factors, int64_t pos0, int64_t n,
+                 std::vector<float>& cos_out, std::vector<float>& sin_out) {
+  const int64_t pairs = lc.n_rot / 2;
+  grow(cos_out, n * pairs);
+  grow(sin_out, n * pairs);
+  const float theta_scale = std::pow(lc.rope_base, -2.0f / static_cast<float>(lc.n_rot));
+  for (int64_t t = 0; t < n; ++t) {
+    float theta = static_cast<float>(pos0 + t);
+    for (int64_t i = 0; i < pairs; ++i) {
+      const float ff = (lc.is_global && i < static_cast<int64_t>(freq_factors.size())) ? freq_factors[i] : 1.0f;
+      const float angle = theta / ff;
+      cos_out[t * pairs + i] = std::cos(angle);
+      sin_out[t * pairs + i] = std::sin(angle);
+      theta *= theta_scale;
+    }
+  }
+}
+
+// Per-head RMSNorm (weight [d]) then RoPE, in place on x: [n][heads][d].
+void norm_rope_heads(float* x, int64_t n, int64_t heads, int64_t d, std::span<const float> norm_w, float eps,
+                     const LayerConfig& lc, const float* cos, const float* sin) {
+  const int64_t pairs = lc.n_rot / 2;
+  for (int64_t t = 0; t < n; ++t) {
+    for (int64_t h = 0; h < heads; ++h) {
+      float* xh = x + (t * heads + h) * d;
+      ops::rms_norm(xh, norm_w, eps, d, xh);
+      ops::rope_neox(xh, pairs, cos + t * pairs, sin + t * pairs, pairs);
+    }
+  }
+}
+
+void rms_norm_rows(const float* x, std::span<const float> w, float eps, int64_t n, int64_t width, float* y) {
+  for (int64_t t = 0; t < n; ++t) ops::rms_norm(x + t * width, w, eps, width, y + t * width);
+}
+
+// Dense GeGLU MLP: out = W_down · (gelu(W_gate x) ⊙ W_up x). x: [n][H], out: [n][H].
+void mlp(const WeightMatrix& gate, const WeightMatrix& up, const WeightMatrix& down, const float* x, int64_t n,
+         float* out, ThreadPool& pool, ForwardScratch& s) {
+  const int64_t F = gate.rows, H = down.rows;
+  grow(s.gate, n * F);
+  grow(s.up, n * F);
+  grow(s.act, n * F);
+  matmul(gate, x, n, s.gate.data(), F, pool, s.mm);
+  matmul(up, x, n, s.up.data(), F, pool, s.mm);
+  ops::geglu(s.gate.data(), s.up.data(), n * F, s.act.data());
+  matmul(down, s.act.data(), n, out, H, pool, s.mm);
+}
+
+}  // namespace
+
+Status gemma4_forward(const Gemma4Model& m, std::span<const int32_t> tokens, int64_t pos0, KvCache& cache,
+                      int logits_rows, float* logits, ThreadPool& pool, ForwardScratch& s) {
+  const Gemma4Config& cfg = m.config();
+  const Gemma4Weights& w = m.weights();
+  const int64_t n = static_cast<int64_t>(tokens.size()), H = cfg.n_embd, nh = cfg.n_head, L = cfg.n_layer;
+  if (n == 0) return Error{"empty token batch"};
+  if (pos0 + n > cache.n_ctx()) {
+    return Error{"context full: " + std::to_string(pos0 + n) + " positions needed, context size is " +
+                 std::to_string(cache.n_ctx())};
+  }
+  for (int32_t t : tokens) {
+    if (t < 0 || t >= cfg.n_vocab) {
+      return Error{"token id " + std::to_string(t) + " is out of range (vocabulary has " + std::to_string(cfg.n_vocab) +
+                   " tokens)"};
+    }
+  }
+
+  // 1. Embeddings, scaled by √H (exact f32, as llama.cpp).  x: [n][H]
+  grow(s.x, n * H);
+  const float embd_scale = std::sqrt(static_cast<float>(H));
+  for (int64_t t = 0; t < n; ++t) {
+    float* xt = s.x.data() + t * H;
+    dequantize_matrix_row(w.token_embd, tokens[t], xt);
+    for (int64_t i = 0; i < H; ++i) xt[i] *= embd_scale;
+  }
+  // 2. Per-layer inputs (E2B/E4B).  pli: [n][L][P]
+  if (cfg.ple_dim > 0) {
+    grow(s.pli, n * L * cfg.ple_dim);
+    ple_inputs(cfg, w, tokens, s.x.data(), s.pli.data(), pool, s);
+  }
+
+  int64_t max_q = 0, max_kv = 0, max_f = 0;
+  for (const auto& lc : cfg.layers) {
+    max_q = std::max<int64_t>(max_q, nh * lc.head_dim);
+    max_kv = std::max<int64_t>(max_kv, int64_t{lc.n_kv_heads} * lc.head_dim);
+    max_f = std::max<int64_t>(max_f, lc.ffn_dim);
+  }
+  grow(s.a, n * H);
+  grow(s.q, n * max_q);
+  grow(s.k, n * max_kv);
+  grow(s.v, n * max_kv);
+  grow(s.o, n * max_q);
+  grow(s.attn, n * H);
+  grow(s.ffn, n * H);
+  grow(s.ffn2, n * H);
+
+  std::vector<float>& rc = s.rope_cos;
+  std::vector<float>& rsn = s.rope_sin;
+  for (int64_t l = 0; l < L; ++l) {
+    const LayerConfig& lc = cfg.layers[l];
+    const Gemma4LayerWeights& lw = w.layers[l];
+    const int64_t d = lc.head_dim, kvh = lc.n_kv_heads;
+    float* x = s.x.data();
+
+    // --- attention ---
+    rms_norm_rows(x, lw.attn_norm, cfg.rms_eps, n, H, s.a.data());           // a: [n][H]
+    rope_tables(lc, w.rope_freq_factors, pos0, n, rc, rsn);
+    matmul(lw.wq, s.a.data(), n, s.q.data(), nh * d, pool, s.mm);             // q: [n][nh][d]
+    norm_rope_heads(s.q.data(), n, nh, d, lw.q_norm, cfg.rms_eps, lc, rc.data(), rsn.data());
+    if (lc.owns_kv) {
+      matmul(lw.wk, s.a.data(), n, s.k.data(), kvh * d, pool, s.mm);          // kraw: [n][kv][d]
+      if (!lw.wv.empty()) {
+        matmul(lw.wv, s.a.data(), n, s.v.data(), kvh * d, pool, s.mm);
+      } else {
+        std::copy_n(s.k.data(), n * kvh * d, s.v.data());                     // k_eq_v: V = raw K projection
+      }
+      norm_rope_heads(s.k.data(), n, kvh, d, lw.k_norm, cfg.rms_eps, lc, rc.data(), rsn.data());
+      for (int64_t t = 0; t < n; ++t) {
+        float* vt = s.v.data() + t * kvh * d;
+        for (int64_t h = 0; h < kvh; ++h) ops::rms_norm(vt + h * d, {}, cfg.rms_eps, d, vt + h * d);  // v_norm
+        std::copy_n(s.k.data() + t * kvh * d, kvh * d, cache.k(static_cast<int>(l), pos0 + t));
+        std::copy_n(vt, kvh * d, cache.v(static_cast<int>(l), pos0 + t));
+      }
+    }
+    attention(cfg, static_cast<int>(l), s.q.data(), n, pos0, cache, s.o.data(), pool, s);  // o: [n][nh·d]
+    matmul(lw.wo, s.o.data(), n, s.attn.data(), H, pool, s.mm);                // attn: [n][H]
+    rms_norm_rows(s.attn.data(), lw.post_attn_norm, cfg.rms_eps, n, H, s.attn.data());
+    for (int64_t i = 0; i < n * H; ++i) x[i] += s.attn[i];                     // x = r1
+
+    // --- feed-forward ---
+    rms_norm_rows(x, lw.ffn_norm, cfg.rms_eps, n, H, s.a.data());
+    mlp(lw.ffn_gate, lw.ffn_up, lw.ffn_down, s.a.data(), n, s.ffn.data(), pool, s);
+    if (lw.is_moe()) {
+      // Dense "shared" MLP and the experts run in parallel; each gets its own post-norm, then the sum
+      // gets post_ffw_norm.
+      rms_norm_rows(s.ffn.data(), lw.post_ffw_norm_1, cfg.rms_eps, n, H, s.ffn.data());
+      rms_norm_rows(x, lw.pre_ffw_norm_2, cfg.rms_eps, n, H, s.a.data());
+      moe_ffn(cfg, lw, x, s.a.data(), n, s.ffn2.data(), pool, s);
+      rms_norm_rows(s.ffn2.data(), lw.post_ffw_norm_2, cfg.rms_eps, n, H, s.ffn2.data());
+      for (int64_t i = 0; i < n * H; ++i) s.ffn[i] += s.ffn2[i];
+    }
+    rms_norm_rows(s.ffn.data(), lw.post_ffw_norm, cfg.rms_eps, n, H, s.ffn.data());
+    for (int64_t i = 0; i < n * H; ++i) x[i] += s.ffn[i];                      // x = r2
+
+    // --- per-layer embedding injection ---
+    if (cfg.ple_dim > 0) {
+      const int64_t P = cfg.ple_dim;
+      grow(s.ple_gate, n * P);
+      matmul(lw.ple_gate, x, n, s.ple_gate.data(), P, pool, s.mm);             // g: [n][P]
+      for (int64_t t = 0; t < n; ++t) {
+        float* g = s.ple_gate.data() + t * P;
+        const float* pl = s.pli.data() + (t * L + l) * P;
+        for (int64_t i = 0; i < P; ++i) g[i] = ops::gelu_tanh(g[i]) * pl[i];
+      }
+      matmul(lw.ple_proj, s.ple_gate.data(), n, s.ffn.data(), H, pool, s.mm);  // u: [n][H]
+      rms_norm_rows(s.ffn.data(), lw.ple_post_norm, cfg.rms_eps, n, H, s.ffn.data());
+      for (int64_t i = 0; i < n * H; ++i) x[i] += s.ffn[i];                    // x = r3
+    }
+    // --- layer scalar: multiplies the whole residual stream ---
+    if (lw.out_scale != 1.0f) {
+      for (int64_t i = 0; i < n * H; ++i) x[i] *= lw.out_scale;
+    }
+  }
+
+  // Output: final norm, tied head, soft-cap; only for the rows asked for.
+  if (logits_rows > 0) {
+    const int64_t rows = std::min<int64_t>(logits_rows, n);
+    const float* xl = s.x.data() + (n - rows) * H;
+    rms_norm_rows(xl, w.output_norm, cfg.rms_eps, rows, H, s.a.data());
+    matmul(w.output, s.a.data(), rows, logits, cfg.n_vocab, pool, s.mm);
+    if (cfg.final_softcap > 0.0f) ops::softcap(logits, rows * cfg.n_vocab, cfg.final_softcap);
+  }
+  return {};
+}
+
+}  // namespace pocket

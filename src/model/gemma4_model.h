@@ -1,0 +1,55 @@
+// A loaded Gemma 4 model (config + weights over the mapped file) and its forward pass.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "common/result.h"
+#include "format/gguf.h"
+#include "kernels/matmul.h"
+#include "kernels/thread_pool.h"
+#include "model/gemma4_config.h"
+#include "model/gemma4_weights.h"
+#include "model/kv_cache.h"
+
+namespace pocket {
+
+class Gemma4Model {
+ public:
+  static Result<std::unique_ptr<Gemma4Model>> load(const std::string& path);
+
+  const Gemma4Config& config() const { return cfg_; }
+  const Gemma4Weights& weights() const { return w_; }
+  const GgufFile& file() const { return file_; }
+
+  // Use load(); the weights point into `f`'s mapping, which this object keeps alive.
+  Gemma4Model(GgufFile f, Gemma4Config c, Gemma4Weights w)
+      : file_(std::move(f)), cfg_(std::move(c)), w_(std::move(w)) {}
+
+ private:
+  GgufFile file_;
+  Gemma4Config cfg_;
+  Gemma4Weights w_;
+};
+
+// Reusable activations for one batch; grown on demand, never shrunk, so decode allocates nothing.
+struct ForwardScratch {
+  std::vector<float> x, a, q, k, v, o, attn, gate, up, act, ffn, ffn2, moe, ple, pli, ple_gate, logits;
+  std::vector<float> rope_cos, rope_sin;   // [n_tokens][max pairs] per attention type
+  std::vector<std::vector<float>> scores;  // per thread: attention scores of one query
+  MatmulScratch mm;
+  // MoE routing of the batch.
+  std::vector<int32_t> expert_ids;
+  std::vector<float> expert_w;
+  std::vector<float> router_in, router_logits, moe_in, moe_rows, moe_gu, moe_act, moe_out;
+};
+
+// Runs tokens at positions [pos0, pos0 + n) through the model, writing K/V into `cache`.
+// If `logits_rows` > 0, the last `logits_rows` tokens' logits are written to `logits`
+// ([logits_rows][n_vocab]). n must not exceed the max_batch the cache was built for.
+Status gemma4_forward(const Gemma4Model& m, std::span<const int32_t> tokens, int64_t pos0, KvCache& cache,
+                      int logits_rows, float* logits, ThreadPool& pool, ForwardScratch& s);
+
+}  // namespace pocket

@@ -1,0 +1,34 @@
+#include "model/kv_cache.h"
+
+#include <algorithm>
+
+namespace pocket {
+
+KvCache::KvCache(const Gemma4Config& cfg, int n_ctx, int max_batch) : n_ctx_(n_ctx) {
+  layers_.resize(cfg.n_layer);
+  source_.resize(cfg.n_layer);
+  for (int l = 0; l < cfg.n_layer; ++l) {
+    const LayerConfig& lc = cfg.layers[l];
+    source_[l] = lc.kv_source;
+    if (!lc.owns_kv) continue;  // shared layers allocate nothing
+    LayerStore& s = layers_[l];
+    s.capacity = lc.is_global ? n_ctx : std::min(n_ctx, cfg.sliding_window + max_batch);
+    s.row_floats = int64_t{lc.n_kv_heads} * lc.head_dim;
+    s.k.assign(static_cast<size_t>(s.capacity * s.row_floats), 0.0f);
+    s.v.assign(static_cast<size_t>(s.capacity * s.row_floats), 0.0f);
+  }
+}
+
+float* KvCache::row(int layer, int64_t pos, bool key) {
+  LayerStore& s = layers_[source_[layer]];
+  const int64_t slot = pos % s.capacity;
+  return (key ? s.k.data() : s.v.data()) + slot * s.row_floats;
+}
+
+size_t KvCache::bytes() const {
+  size_t b = 0;
+  for (const auto& s : layers_) b += (s.k.size() + s.v.size()) * sizeof(float);
+  return b;
+}
+
+}  // namespace pocket

@@ -1,0 +1,41 @@
+// Per-layer K/V storage for one conversation. Only KV-owning layers get storage; sliding layers keep a
+// ring of window + ubatch positions (the most a batch can need), global layers keep the whole context.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "model/gemma4_config.h"
+
+namespace pocket {
+
+class KvCache {
+ public:
+  // n_ctx: maximum positions in the conversation; max_batch: largest batch evaluated at once.
+  KvCache(const Gemma4Config& cfg, int n_ctx, int max_batch);
+
+  int n_ctx() const { return n_ctx_; }
+  // Ring capacity (positions) of the cache that `layer` reads (its source's for shared layers).
+  int capacity(int layer) const { return layers_[source_[layer]].capacity; }
+  // Row for position `pos` of `layer`'s cache: [n_kv_heads · head_dim] floats.
+  float* k(int layer, int64_t pos) { return row(layer, pos, true); }
+  float* v(int layer, int64_t pos) { return row(layer, pos, false); }
+  const float* k(int layer, int64_t pos) const { return const_cast<KvCache*>(this)->row(layer, pos, true); }
+  const float* v(int layer, int64_t pos) const { return const_cast<KvCache*>(this)->row(layer, pos, false); }
+
+  size_t bytes() const;
+
+ private:
+  struct LayerStore {
+    int capacity = 0;
+    int64_t row_floats = 0;
+    std::vector<float> k, v;  // [capacity][n_kv_heads · head_dim]
+  };
+  float* row(int layer, int64_t pos, bool key);
+
+  int n_ctx_;
+  std::vector<int> source_;  // layer → layer that owns the storage it reads
+  std::vector<LayerStore> layers_;
+};
+
+}  // namespace pocket

@@ -1,0 +1,71 @@
+#include "pocket/engine.h"
+
+#include <algorithm>
+
+#include "kernels/thread_pool.h"
+#include "model/gemma4_model.h"
+
+namespace pocket {
+
+struct Session::State {
+  KvCache cache;
+  ForwardScratch scratch;
+  std::vector<float> logits;
+  int max_batch;
+};
+
+Engine::Engine(std::unique_ptr<Gemma4Model> model, std::unique_ptr<ThreadPool> pool)
+    : model_(std::move(model)), pool_(std::move(pool)) {
+  const auto& c = model_->config();
+  info_ = {"gemma4", c.n_vocab, c.n_embd, c.n_layer, c.context_length};
+}
+
+Engine::~Engine() = default;
+
+Result<std::unique_ptr<Engine>> Engine::load(const std::string& model_path, const EngineOptions& options) {
+  auto m = Gemma4Model::load(model_path);
+  if (!m) return m.error();
+  return std::make_unique<Engine>(std::move(m).value(), std::make_unique<ThreadPool>(options.threads));
+}
+
+Result<std::unique_ptr<Session>> Engine::new_session(const SessionOptions& options) {
+  const auto& c = model_->config();
+  int n_ctx = options.context_size > 0 ? options.context_size : std::min(c.context_length, 4096);
+  if (n_ctx > c.context_length) {
+    return Error{"context size " + std::to_string(n_ctx) + " exceeds the model's trained context of " +
+                 std::to_string(c.context_length)};
+  }
+  const int max_batch = std::clamp(options.max_batch, 1, n_ctx);
+  auto state = std::make_unique<Session::State>(Session::State{KvCache(c, n_ctx, max_batch), {}, {}, max_batch});
+  return std::make_unique<Session>(*this, std::move(state));
+}
+
+Session::Session(Engine& engine, std::unique_ptr<State> state) : engine_(engine), state_(std::move(state)) {}
+Session::~Session() = default;
+
+int Session::context_size() const { return state_->cache.n_ctx(); }
+
+Result<std::span<const float>> Session::evaluate(std::span<const int32_t> tokens, bool all_logits) {
+  if (tokens.empty()) return Error{"no tokens to evaluate"};
+  const int64_t n = static_cast<int64_t>(tokens.size());
+  if (n_past_ + n > context_size()) {
+    return Error{"context full: " + std::to_string(n_past_ + n) + " tokens do not fit in a context of " +
+                 std::to_string(context_size())};
+  }
+  const int64_t V = engine_.info().n_vocab;
+  state_->logits.resize(static_cast<size_t>((all_logits ? n : 1) * V));
+  // Long prompts are evaluated in slices of max_batch tokens (the sliding-window ring is sized for that).
+  for (int64_t b = 0; b < n; b += state_->max_batch) {
+    const int64_t e = std::min(n, b + state_->max_batch);
+    const bool last = e == n;
+    const int rows = all_logits ? static_cast<int>(e - b) : (last ? 1 : 0);
+    float* out = all_logits ? state_->logits.data() + b * V : state_->logits.data();
+    Status st = gemma4_forward(engine_.model(), tokens.subspan(b, e - b), n_past_, state_->cache, rows, out,
+                               engine_.pool(), state_->scratch);
+    if (!st) return st.error();
+    n_past_ += e - b;
+  }
+  return std::span<const float>(state_->logits);
+}
+
+}  // namespace pocket
