@@ -25,7 +25,9 @@ TEST(GgufCorpus, EveryCorpusFileParsesOrFailsCleanly) {
       EXPECT_FALSE(f.error().message.empty());
     } else if (auto cfg = load_gemma4_config(*f)) {
       auto w = load_gemma4_weights(*f, *cfg);
-      if (!w) EXPECT_FALSE(w.error().message.empty());
+      if (!w) {
+        EXPECT_FALSE(w.error().message.empty());
+      }
     }
     ++n;
   }
