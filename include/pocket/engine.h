@@ -69,8 +69,17 @@ class Session {
 
   int64_t n_past() const { return n_past_; }
   int context_size() const;
+  // The tokens evaluated so far, in order (n_past() of them).
+  const std::vector<int32_t>& history() const { return history_; }
   // Forgets the conversation (positions restart at 0).
-  void reset() { n_past_ = 0; }
+  void reset() {
+    n_past_ = 0;
+    history_.clear();
+  }
+  // Prepares to evaluate `prompt` (a whole conversation): keeps the longest prefix already evaluated
+  // (at least one prompt token is left to evaluate, so logits come out), rolling the cache back if the
+  // history diverges. Returns how many leading prompt tokens are reused.
+  int64_t reuse_prefix(std::span<const int32_t> prompt);
 
   struct State;
   Session(Engine& engine, std::unique_ptr<State> state);
@@ -79,6 +88,7 @@ class Session {
   Engine& engine_;
   std::unique_ptr<State> state_;
   int64_t n_past_ = 0;
+  std::vector<int32_t> history_;
 };
 
 }  // namespace pocket

@@ -64,8 +64,27 @@ Result<std::span<const float>> Session::evaluate(std::span<const int32_t> tokens
                                engine_.pool(), state_->scratch);
     if (!st) return st.error();
     n_past_ += e - b;
+    history_.insert(history_.end(), tokens.begin() + b, tokens.begin() + e);
   }
   return std::span<const float>(state_->logits);
+}
+
+int64_t Session::reuse_prefix(std::span<const int32_t> prompt) {
+  const int64_t limit = std::min<int64_t>(n_past_, static_cast<int64_t>(prompt.size()) - 1);
+  int64_t p = 0;
+  while (p < limit && history_[p] == prompt[p]) ++p;
+  if (p < n_past_) {
+    // Rolling back is free while every sliding-window layer still holds the window before position p:
+    // its ring keeps window + max_batch positions, so up to max_batch + 1 positions can be dropped.
+    if (n_past_ - p <= state_->max_batch + 1) {
+      n_past_ = p;
+      history_.resize(static_cast<size_t>(p));
+    } else {
+      reset();
+      p = 0;
+    }
+  }
+  return p;
 }
 
 }  // namespace pocket
