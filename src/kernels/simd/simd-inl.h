@@ -1,0 +1,117 @@
+// Per-target helpers shared by the SIMD kernel files (included once per Highway target, like any
+// -inl.h: the include guard toggles with HWY_TARGET_TOGGLE).
+//
+// Integer dot products follow VNNI's shape: lane i of an int32 vector accumulates the four byte
+// products of bytes 4i..4i+3. AVX3_DL uses vpdpbusd, AVX2 / AVX3 pmaddubsw + pmaddwd, every other
+// target (SSE4 on x86, NEON, SVE, ...) widens to int16 with portable Highway ops.
+
+#if defined(POCKET_SIMD_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef POCKET_SIMD_INL_H_
+#undef POCKET_SIMD_INL_H_
+#else
+#define POCKET_SIMD_INL_H_
+#endif
+
+#include <cstdint>
+#include <cstring>
+
+#include "hwy/highway.h"
+#include "tensor/fp16.h"
+
+HWY_BEFORE_NAMESPACE();
+// Highway 1.0.3's AVX3_DL target string lacks avx512vnni (it names avxvnni); every file that uses
+// the VNNI helpers repeats this after its own HWY_BEFORE_NAMESPACE.
+#if HWY_TARGET == HWY_AVX3_DL && !defined(__clang__)
+#pragma GCC target("avx512vnni")
+#endif
+namespace pocket::simd::HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+#if HWY_TARGET != HWY_SCALAR
+
+// Raw x86 intrinsics only on the wide x86 targets; everything else takes the portable path.
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX2
+#define POCKET_SIMD_X86 1
+#else
+#define POCKET_SIMD_X86 0
+#endif
+#define POCKET_SIMD_VNNI (HWY_TARGET == HWY_AVX3_DL)
+
+using DI32 = hn::ScalableTag<int32_t>;
+using DF32 = hn::ScalableTag<float>;
+using DU8 = hn::Repartition<uint8_t, DI32>;
+using DI8 = hn::Repartition<int8_t, DI32>;
+using DI16 = hn::Repartition<int16_t, DI32>;
+using DU16 = hn::Repartition<uint16_t, DI32>;
+using DU32 = hn::Repartition<uint32_t, DI32>;
+using VI32 = hn::Vec<DI32>;
+using VF32 = hn::Vec<DF32>;
+using VU8 = hn::Vec<DU8>;
+using VI8 = hn::Vec<DI8>;
+
+// acc[i] += Σ_{j<4} u[4i+j] * s[4i+j] for u8 u and i8 s. Without VNNI, pairs of products are summed
+// in int16 first: callers keep u ≤ 128 so that cannot saturate (|s| ≤ 127).
+HWY_INLINE VI32 DotU8I8(VI32 acc, VU8 u, VI8 s) {
+#if POCKET_SIMD_VNNI
+  return VI32{_mm512_dpbusd_epi32(acc.raw, u.raw, s.raw)};
+#elif POCKET_SIMD_X86 && HWY_TARGET <= HWY_AVX3
+  const __m512i p16 = _mm512_maddubs_epi16(u.raw, s.raw);
+  return hn::Add(acc, VI32{_mm512_madd_epi16(p16, _mm512_set1_epi16(1))});
+#elif POCKET_SIMD_X86
+  const __m256i p16 = _mm256_maddubs_epi16(u.raw, s.raw);
+  return hn::Add(acc, VI32{_mm256_madd_epi16(p16, _mm256_set1_epi16(1))});
+#else
+  const DI32 d32;
+  const DI16 d16;
+  const DU16 du16;
+  const auto u_even = hn::BitCast(d16, hn::And(hn::BitCast(du16, u), hn::Set(du16, 0xFF)));
+  const auto u_odd = hn::BitCast(d16, hn::ShiftRight<8>(hn::BitCast(du16, u)));
+  const auto s_even = hn::ShiftRight<8>(hn::ShiftLeft<8>(hn::BitCast(d16, s)));
+  const auto s_odd = hn::ShiftRight<8>(hn::BitCast(d16, s));
+  auto sum1 = hn::Zero(d32);
+  auto sum0 = hn::ReorderWidenMulAccumulate(d32, u_even, s_even, hn::Zero(d32), sum1);
+  sum0 = hn::ReorderWidenMulAccumulate(d32, u_odd, s_odd, sum0, sum1);
+  return hn::Add(acc, hn::RearrangeToOddPlusEven(sum0, sum1));
+#endif
+}
+
+// acc[i] += Σ_{j<4} a[4i+j] * b[4i+j] for i8 a, b with b in [-127, 127] (a may be -128).
+HWY_INLINE VI32 DotI8I8(VI32 acc, VI8 a, VI8 b) {
+  const DI8 di8;
+  const DU8 du8;
+  // |a| * (sign(a) b): |a| ≤ 128 fits u8 and keeps the int16 pair sums in range.
+  const VI8 b_signed = hn::IfThenElse(hn::Lt(a, hn::Zero(di8)), hn::Neg(b), b);
+  return DotU8I8(acc, hn::BitCast(du8, hn::Abs(a)), b_signed);
+}
+
+// v rounded to an integer, halves away from zero (C's roundf), exact for |v| < 2^23.
+HWY_INLINE VF32 RoundHalfAway(VF32 v) {
+  const DF32 df;
+  const VF32 t = hn::Trunc(v);
+  const VF32 frac = hn::Abs(hn::Sub(v, t));
+  const VF32 step = hn::CopySignToAbs(hn::Set(df, 1.0f), v);
+  return hn::Add(t, hn::IfThenElseZero(hn::Ge(frac, hn::Set(df, 0.5f)), step));
+}
+
+// Sum of all int32 lanes.
+HWY_INLINE int32_t ReduceSum(VI32 v) { return hn::GetLane(hn::SumOfLanes(DI32(), v)); }
+HWY_INLINE float ReduceSum(VF32 v) { return hn::GetLane(hn::SumOfLanes(DF32(), v)); }
+
+#endif  // HWY_TARGET != HWY_SCALAR
+
+// Unaligned little-endian loads of block fields.
+HWY_INLINE float LoadF16(const void* p) {
+  uint16_t h;
+  std::memcpy(&h, p, 2);
+  return fp16_to_fp32(h);
+}
+HWY_INLINE uint32_t LoadU32(const void* p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+
+}  // namespace pocket::simd::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#endif  // include guard
