@@ -1,32 +1,79 @@
 #include "kernels/matmul.h"
 
 #include <algorithm>
+#include <cstdint>
 
+#include "kernels/simd/simd.h"
 #include "tensor/quants.h"
 
 namespace pocket {
+namespace {
 
-void matmul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, int64_t y_stride,
-            ThreadPool& pool, MatmulScratch& scratch) {
+// Below this many tokens each weight row is streamed once per call by the decode kernel (a few
+// tokens share every weight load); from it on the weights are repacked into panels and multiplied
+// by tile kernels.
+constexpr int64_t kGemmMinTokens = 4;
+
+// Rows per work item boundary: keeps every chunk a whole number of the kernels' row groups.
+constexpr int64_t kRowAlign = 16;
+
+constexpr size_t kPanelAlign = 64;
+
+simd::WeightView view(const WeightMatrix& w) { return {w.type, w.data, w.cols, w.rows, w.row_bytes}; }
+
+// Splits [0, rows) into `parts` contiguous chunks aligned to kRowAlign; chunk i is [begin(i), begin(i + 1)).
+int64_t chunk_begin(int64_t rows, int64_t parts, int64_t i) {
+  if (i >= parts) return rows;
+  const int64_t groups = (rows + kRowAlign - 1) / kRowAlign;
+  return std::min(rows, (groups * i / parts) * kRowAlign);
+}
+
+}  // namespace
+
+void matmul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, int64_t y_stride, ThreadPool& pool,
+            MatmulScratch& scratch) {
+  if (n_tokens <= 0 || w.rows <= 0) return;
   const GgmlType xt = vec_dot_type(w.type);
   const size_t xrow = row_size(xt, w.cols);
-  scratch.xq.resize(xrow * static_cast<size_t>(n_tokens));
+  if (scratch.xq.size() < xrow * static_cast<size_t>(n_tokens)) scratch.xq.resize(xrow * static_cast<size_t>(n_tokens));
   uint8_t* xq = scratch.xq.data();
-  // Quantize activations once per token (rows are independent; cheap next to the products).
-  pool.parallel_for(n_tokens, 1, [&](int64_t b, int64_t e, int) {
-    for (int64_t t = b; t < e; ++t) quantize_row(xt, x + t * w.cols, xq + t * xrow, w.cols);
-  });
-  // Weight rows are split across threads; each thread keeps a block of rows hot while it walks
-  // over the tokens.
-  constexpr int64_t kTokenBlock = 16;
-  pool.parallel_for(w.rows, 16, [&](int64_t rb, int64_t re, int) {
-    for (int64_t t0 = 0; t0 < n_tokens; t0 += kTokenBlock) {
-      const int64_t t1 = std::min(n_tokens, t0 + kTokenBlock);
-      for (int64_t r = rb; r < re; ++r) {
-        const uint8_t* wr = w.row(r);
-        for (int64_t t = t0; t < t1; ++t) y[t * y_stride + r] = vec_dot_ref(w.type, wr, xq + t * xrow, w.cols);
-      }
-    }
+  if (n_tokens == 1) {
+    simd::quantize_activation(xt, x, xq, w.cols);
+  } else {
+    pool.parallel_for(n_tokens, 1, [&](int64_t b, int64_t e, int) {
+      for (int64_t t = b; t < e; ++t) simd::quantize_activation(xt, x + t * w.cols, xq + t * xrow, w.cols);
+    });
+  }
+  const simd::WeightView wv = view(w);
+  const simd::ActivationView xv{xq, xrow, n_tokens};
+
+  if (n_tokens < kGemmMinTokens) {
+    // Memory-bound: one contiguous slice of rows per thread, every weight byte read once.
+    const int64_t parts = std::min<int64_t>(pool.size(), (w.rows + kRowAlign - 1) / kRowAlign);
+    pool.parallel_for(parts, 1, [&](int64_t b, int64_t e, int) {
+      const int64_t r0 = chunk_begin(w.rows, parts, b), r1 = chunk_begin(w.rows, parts, e);
+      if (r0 < r1) simd::matvec_rows(wv, r0, r1, xv, y, y_stride);
+    });
+    return;
+  }
+
+  // Prefill: per-token block data once, then panels of rows across threads.
+  const size_t aux_bytes = simd::token_aux_bytes(w.type, w.cols);
+  if (scratch.token_aux.size() < aux_bytes * static_cast<size_t>(n_tokens)) {
+    scratch.token_aux.resize(aux_bytes * static_cast<size_t>(n_tokens));
+  }
+  simd::prepare_tokens(w.type, xv, w.cols, scratch.token_aux.data());
+  const int64_t pr = simd::panel_rows();
+  const size_t pbytes = simd::panel_bytes(w.type, w.cols);
+  if (scratch.panels.size() < static_cast<size_t>(pool.size())) scratch.panels.resize(static_cast<size_t>(pool.size()));
+  const int64_t n_panels = (w.rows + pr - 1) / pr;
+  pool.parallel_for(n_panels, 1, [&](int64_t b, int64_t e, int thread) {
+    std::vector<uint8_t>& panel = scratch.panels[static_cast<size_t>(thread)];
+    if (panel.size() < pbytes + kPanelAlign) panel.resize(pbytes + kPanelAlign);
+    // The tile kernels load the panel with aligned vector loads.
+    const uintptr_t base = reinterpret_cast<uintptr_t>(panel.data());
+    uint8_t* aligned = panel.data() + ((kPanelAlign - base % kPanelAlign) % kPanelAlign);
+    simd::gemm_rows(wv, b * pr, std::min(w.rows, e * pr), xv, scratch.token_aux.data(), aligned, y, y_stride);
   });
 }
 

@@ -21,21 +21,22 @@ struct WeightMatrix {
   bool empty() const { return data == nullptr; }
   const uint8_t* row(int64_t r) const { return data + static_cast<size_t>(r) * row_bytes; }
   // Rows [begin, begin + n) as their own matrix (e.g. one expert of a 3-D tensor).
-  WeightMatrix slice_rows(int64_t begin, int64_t n) const {
-    return {type, row(begin), cols, n, row_bytes};
-  }
+  WeightMatrix slice_rows(int64_t begin, int64_t n) const { return {type, row(begin), cols, n, row_bytes}; }
 };
 
-// Scratch for quantized activations, reused across calls so decode allocates nothing.
+// Scratch reused across calls so steady-state decode and prefill allocate nothing: quantized
+// activations, per-token block data for the prefill tile kernels, one packed weight panel per thread.
 struct MatmulScratch {
   std::vector<uint8_t> xq;
+  std::vector<uint8_t> token_aux;
+  std::vector<std::vector<uint8_t>> panels;
 };
 
 // y[t, r] = Σ_c W[r, c] · x[t, c] for t < n_tokens. x: [n_tokens, cols] f32, y: [n_tokens, rows] f32
 // with row stride y_stride (≥ rows). Activations are first converted to the weight's vec-dot type
 // (as llama.cpp does), then each weight row is read once per block of tokens.
-void matmul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, int64_t y_stride,
-            ThreadPool& pool, MatmulScratch& scratch);
+void matmul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, int64_t y_stride, ThreadPool& pool,
+            MatmulScratch& scratch);
 
 // Decodes row r of w into out[cols] (embedding lookups).
 void dequantize_matrix_row(const WeightMatrix& w, int64_t r, float* out);

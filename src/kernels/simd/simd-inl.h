@@ -37,13 +37,24 @@ namespace hn = hwy::HWY_NAMESPACE;
 #endif
 #define POCKET_SIMD_VNNI (HWY_TARGET == HWY_AVX3_DL)
 
-using DI32 = hn::ScalableTag<int32_t>;
-using DF32 = hn::ScalableTag<float>;
-using DU8 = hn::Repartition<uint8_t, DI32>;
-using DI8 = hn::Repartition<int8_t, DI32>;
-using DI16 = hn::Repartition<int16_t, DI32>;
-using DU16 = hn::Repartition<uint16_t, DI32>;
-using DU32 = hn::Repartition<uint32_t, DI32>;
+// Kernel vector width in bytes: full AVX-512 / AVX2 registers, otherwise 16-byte vectors (SSE4,
+// NEON, and SVE at any hardware length) so block layouts map onto whole vectors.
+#if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
+#define POCKET_W 64
+#elif HWY_TARGET == HWY_AVX2
+#define POCKET_W 32
+#else
+#define POCKET_W 16
+#endif
+inline constexpr int kW = POCKET_W;
+
+using DI32 = hn::FixedTag<int32_t, kW / 4>;
+using DF32 = hn::FixedTag<float, kW / 4>;
+using DU8 = hn::FixedTag<uint8_t, kW>;
+using DI8 = hn::FixedTag<int8_t, kW>;
+using DI16 = hn::FixedTag<int16_t, kW / 2>;
+using DU16 = hn::FixedTag<uint16_t, kW / 2>;
+using DU32 = hn::FixedTag<uint32_t, kW / 4>;
 using VI32 = hn::Vec<DI32>;
 using VF32 = hn::Vec<DF32>;
 using VU8 = hn::Vec<DU8>;
@@ -93,7 +104,11 @@ HWY_INLINE VF32 RoundHalfAway(VF32 v) {
   return hn::Add(t, hn::IfThenElseZero(hn::Ge(frac, hn::Set(df, 0.5f)), step));
 }
 
-// Sum of all int32 lanes.
+// Sum of all lanes.
+template <class D>
+HWY_INLINE hn::TFromD<D> ReduceSumD(D d, hn::Vec<D> v) {
+  return hn::GetLane(hn::SumOfLanes(d, v));
+}
 HWY_INLINE int32_t ReduceSum(VI32 v) { return hn::GetLane(hn::SumOfLanes(DI32(), v)); }
 HWY_INLINE float ReduceSum(VF32 v) { return hn::GetLane(hn::SumOfLanes(DF32(), v)); }
 

@@ -1,0 +1,494 @@
+// Prefill-shaped products: many tokens against a weight matrix, with repacked weight panels and
+// register-tiled integer kernels.
+//
+// Panel layout (P = int32 lanes per vector rows; U = 32-element block or 16-element K sub-block):
+// for each unit u of the row, [U/4 groups][P rows][4 quant bytes] followed by P float scales and,
+// for formats with a min, P float mins. One vector load then holds 4 consecutive quants of P rows,
+// and a broadcast of 4 activation bytes of one token multiplies all of them (vpdpbusd shape), so
+// every weight byte loaded serves a tile of T tokens. Quants are stored unsigned (true quant +
+// offset); the offset is removed through the activation block sums kept in the token data.
+//
+// Legacy formats combine each block's exact integer sum with the reference's float expression, so
+// results stay bit-exact with vec_dot_ref; K formats use an FMA and match to a relative tolerance.
+// F32 / F16 / BF16 weights use the decode kernel per token (they are rare in quantized models).
+
+#include "kernels/simd/hwy_config.h"
+
+// clang-format off
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "kernels/simd/gemm.cpp"
+#include "hwy/foreach_target.h"  // IWYU pragma: keep
+// clang-format on
+
+#include <algorithm>
+#include <cstring>
+
+#include "hwy/highway.h"
+#include "kernels/simd/simd-inl.h"
+#include "kernels/simd/simd.h"
+#include "tensor/blocks.h"
+#include "tensor/quants.h"
+
+#ifndef POCKET_SIMD_GEMM_DETAIL_ONCE  // target-independent part: once per translation unit
+#define POCKET_SIMD_GEMM_DETAIL_ONCE
+namespace pocket::simd::gemm_detail {
+
+// Per-token block data: for each unit, the activation scale, the integer offset correction
+// (offset * Σ activation quants of the unit) and the partner of the weight min (Q8_1's s, or dy * Σ).
+struct TokenUnits {
+  const float* dy;
+  const int32_t* corr;
+  const float* ms;
+};
+
+inline int64_t unit_size(GgmlType w) {
+  switch (w) {
+    case GgmlType::Q2_K:
+    case GgmlType::Q3_K:
+    case GgmlType::Q6_K:
+      return 16;
+    default:
+      return 32;
+  }
+}
+
+inline bool has_min(GgmlType w) {
+  switch (w) {
+    case GgmlType::Q4_1:
+    case GgmlType::Q5_1:
+    case GgmlType::Q2_K:
+    case GgmlType::Q4_K:
+    case GgmlType::Q5_K:
+      return true;
+    default:
+      return false;
+  }
+}
+
+inline bool is_float(GgmlType w) { return w == GgmlType::F32 || w == GgmlType::F16 || w == GgmlType::BF16; }
+
+}  // namespace pocket::simd::gemm_detail
+#endif  // POCKET_SIMD_GEMM_DETAIL_ONCE
+
+HWY_BEFORE_NAMESPACE();
+#if HWY_TARGET == HWY_AVX3_DL && !defined(__clang__)
+#pragma GCC target("avx512vnni")  // as in simd-inl.h
+#endif
+namespace pocket::simd::HWY_NAMESPACE {
+
+using namespace gemm_detail;  // NOLINT
+
+#if HWY_TARGET == HWY_SCALAR
+inline constexpr int64_t kP = 4;
+#else
+inline constexpr int64_t kP = kW / 4;
+#endif
+
+int64_t PanelRows() { return kP; }
+
+#if HWY_TARGET == HWY_SCALAR
+
+void GemmRows(const WeightView& w, int64_t r0, int64_t r1, const ActivationView& x, const uint8_t*, uint8_t*, float* y,
+              int64_t y_stride) {
+  matvec_rows(w, r0, r1, x, y, y_stride);
+}
+
+#else
+
+// ---- packing: one row's unit as U unsigned quants, its scale and min ----
+
+// Quant offsets of the stored (unsigned) form; Q8_0 is biased only where vpdpbusd needs it.
+inline constexpr bool kBiasQ8 = POCKET_SIMD_VNNI;
+
+int32_t QuantOffset(GgmlType t) {
+  switch (t) {
+    case GgmlType::Q4_0:
+      return 8;
+    case GgmlType::Q5_0:
+      return 16;
+    case GgmlType::Q8_0:
+      return kBiasQ8 ? 128 : 0;
+    case GgmlType::Q3_K:
+      return 4;
+    case GgmlType::Q6_K:
+      return 32;
+    default:
+      return 0;
+  }
+}
+
+// Decodes unit u of a row: q[U] stored quants, *scale, *min.
+void DecodeUnit(GgmlType t, const uint8_t* row, int64_t u, uint8_t* q, float* scale, float* min) {
+  *min = 0.0f;
+  switch (t) {
+    case GgmlType::Q4_0: {
+      const auto& b = reinterpret_cast<const BlockQ4_0*>(row)[u];
+      for (int j = 0; j < 16; ++j) q[j] = b.qs[j] & 0xF, q[j + 16] = static_cast<uint8_t>(b.qs[j] >> 4);
+      *scale = fp16_to_fp32(b.d);
+      return;
+    }
+    case GgmlType::Q4_1: {
+      const auto& b = reinterpret_cast<const BlockQ4_1*>(row)[u];
+      for (int j = 0; j < 16; ++j) q[j] = b.qs[j] & 0xF, q[j + 16] = static_cast<uint8_t>(b.qs[j] >> 4);
+      *scale = fp16_to_fp32(b.d);
+      *min = fp16_to_fp32(b.m);
+      return;
+    }
+    case GgmlType::Q5_0:
+    case GgmlType::Q5_1: {
+      const bool one = t == GgmlType::Q5_1;
+      const uint8_t* blk = row + static_cast<size_t>(u) * (one ? sizeof(BlockQ5_1) : sizeof(BlockQ5_0));
+      const uint8_t* qs = blk + (one ? 8 : 6);
+      const uint32_t qh = LoadU32(blk + (one ? 4 : 2));
+      for (int j = 0; j < 16; ++j) {
+        q[j] = static_cast<uint8_t>((qs[j] & 0xF) | (((qh >> j) & 1) << 4));
+        q[j + 16] = static_cast<uint8_t>((qs[j] >> 4) | (((qh >> (j + 16)) & 1) << 4));
+      }
+      *scale = LoadF16(blk);
+      if (one) *min = LoadF16(blk + 2);
+      return;
+    }
+    case GgmlType::Q8_0: {
+      const auto& b = reinterpret_cast<const BlockQ8_0*>(row)[u];
+      for (int j = 0; j < 32; ++j) q[j] = static_cast<uint8_t>(b.qs[j] + (kBiasQ8 ? 128 : 0));
+      *scale = fp16_to_fp32(b.d);
+      return;
+    }
+    case GgmlType::Q2_K: {
+      const auto& b = reinterpret_cast<const BlockQ2_K*>(row)[u / 16];
+      const int j = static_cast<int>(u % 16);
+      for (int e = 0; e < 16; ++e) q[e] = static_cast<uint8_t>(k_quant_2bit(b.qs, 16 * j + e));
+      *scale = fp16_to_fp32(b.d) * static_cast<float>(b.scales[j] & 0xF);
+      *min = fp16_to_fp32(b.dmin) * static_cast<float>(b.scales[j] >> 4);
+      return;
+    }
+    case GgmlType::Q3_K: {
+      const auto& b = reinterpret_cast<const BlockQ3_K*>(row)[u / 16];
+      const int j = static_cast<int>(u % 16);
+      for (int e = 0; e < 16; ++e) q[e] = static_cast<uint8_t>(q3_k_quant(b, 16 * j + e) + 4);
+      *scale = fp16_to_fp32(b.d) * static_cast<float>(q3_k_scale(b.scales, j) - 32);
+      return;
+    }
+    case GgmlType::Q4_K:
+    case GgmlType::Q5_K: {
+      const bool five = t == GgmlType::Q5_K;
+      const int j = static_cast<int>(u % 8);
+      const uint8_t* blk = row + static_cast<size_t>(u / 8) * (five ? sizeof(BlockQ5_K) : sizeof(BlockQ4_K));
+      uint8_t sc, m;
+      if (five) {
+        const auto& b = *reinterpret_cast<const BlockQ5_K*>(blk);
+        for (int e = 0; e < 32; ++e) q[e] = static_cast<uint8_t>(q5_k_quant(b, 32 * j + e));
+        get_scale_min_k4(j, b.scales, &sc, &m);
+      } else {
+        const auto& b = *reinterpret_cast<const BlockQ4_K*>(blk);
+        for (int e = 0; e < 32; ++e) q[e] = static_cast<uint8_t>(q4_k_quant(b, 32 * j + e));
+        get_scale_min_k4(j, b.scales, &sc, &m);
+      }
+      *scale = LoadF16(blk) * static_cast<float>(sc);
+      *min = LoadF16(blk + 2) * static_cast<float>(m);
+      return;
+    }
+    case GgmlType::Q6_K: {
+      const auto& b = reinterpret_cast<const BlockQ6_K*>(row)[u / 16];
+      const int j = static_cast<int>(u % 16);
+      for (int e = 0; e < 16; ++e) q[e] = static_cast<uint8_t>(q6_k_quant(b, 16 * j + e) + 32);
+      *scale = fp16_to_fp32(b.d) * static_cast<float>(b.scales[j]);
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+size_t UnitStride(GgmlType t) {
+  return static_cast<size_t>(unit_size(t) * kP) + sizeof(float) * kP * (has_min(t) ? 2 : 1);
+}
+
+void PackPanel(const WeightView& w, int64_t r0, int64_t r1, uint8_t* panel) {
+  const int64_t U = unit_size(w.type);
+  const int64_t n_units = w.cols / U;
+  const size_t stride = UnitStride(w.type);
+  const bool mins = has_min(w.type);
+  alignas(64) uint8_t q[32];
+  for (int64_t r = 0; r < kP; ++r) {
+    const uint8_t* row = w.data + static_cast<size_t>(std::min(r0 + r, r1 - 1)) * w.row_bytes;
+    for (int64_t u = 0; u < n_units; ++u) {
+      uint8_t* pu = panel + static_cast<size_t>(u) * stride;
+      float scale, min;
+      DecodeUnit(w.type, row, u, q, &scale, &min);
+      for (int64_t g = 0; g < U / 4; ++g) std::memcpy(pu + (g * kP + r) * 4, q + 4 * g, 4);
+      float* f = reinterpret_cast<float*>(pu + U * kP);
+      f[r] = scale;
+      if (mins) f[kP + r] = min;
+    }
+  }
+}
+
+// ---- tile kernel ----
+
+enum class Combine { kQ4_0, kQ5_0, kQ8_0, kMin1, kK, kKMin };
+
+Combine CombineOf(GgmlType t) {
+  switch (t) {
+    case GgmlType::Q4_0:
+      return Combine::kQ4_0;
+    case GgmlType::Q5_0:
+      return Combine::kQ5_0;
+    case GgmlType::Q8_0:
+      return Combine::kQ8_0;
+    case GgmlType::Q4_1:
+    case GgmlType::Q5_1:
+      return Combine::kMin1;
+    case GgmlType::Q3_K:
+    case GgmlType::Q6_K:
+      return Combine::kK;
+    default:
+      return Combine::kKMin;
+  }
+}
+
+// Offset of unit u's first activation quant within a token row.
+struct XLayout {
+  int64_t unit;         // U
+  size_t block_bytes;   // activation block size
+  int64_t block_elems;  // 32 or 256
+  size_t qs;            // offset of the quants in the block
+  size_t offset(int64_t u) const {
+    const int64_t e = u * unit;
+    return static_cast<size_t>(e / block_elems) * block_bytes + qs + static_cast<size_t>(e % block_elems);
+  }
+};
+
+XLayout XLayoutOf(GgmlType t) {
+  switch (vec_dot_type(t)) {
+    case GgmlType::Q8_0:
+      return {unit_size(t), sizeof(BlockQ8_0), 32, 2};
+    case GgmlType::Q8_1:
+      return {unit_size(t), sizeof(BlockQ8_1), 32, 4};
+    default:
+      return {unit_size(t), sizeof(BlockQ8_K), 256, 4};
+  }
+}
+
+template <int U, Combine kC, bool kSignedW, int T>
+void Tile(const uint8_t* panel, size_t stride, int64_t n_units, const XLayout& xl, const uint8_t* const* xrows,
+          const TokenUnits* tok, float* const* yrows, int64_t n_valid) {
+  const DI32 di;
+  const DF32 df;
+  const DU8 du8;
+  const DI8 di8;
+  VF32 acc[T];
+  for (int t = 0; t < T; ++t) acc[t] = hn::Zero(df);
+  for (int64_t u = 0; u < n_units; ++u) {
+    const uint8_t* pu = panel + static_cast<size_t>(u) * stride;
+    const size_t xo = xl.offset(u);
+    VI32 iacc[T];
+    for (int t = 0; t < T; ++t) iacc[t] = hn::Zero(di);
+    for (int g = 0; g < U / 4; ++g) {
+      const VU8 wv = hn::Load(du8, pu + g * 4 * kP);
+      for (int t = 0; t < T; ++t) {
+        const VI8 xv = hn::BitCast(di8, hn::Set(di, static_cast<int32_t>(LoadU32(xrows[t] + xo + 4 * g))));
+        if constexpr (kSignedW) {
+          iacc[t] = DotI8I8(iacc[t], hn::BitCast(di8, wv), xv);
+        } else {
+          iacc[t] = DotU8I8(iacc[t], wv, xv);
+        }
+      }
+    }
+    const float* f = reinterpret_cast<const float*>(pu + U * kP);
+    const VF32 dx = hn::Load(df, f);
+    for (int t = 0; t < T; ++t) {
+      const VF32 sumi = hn::ConvertTo(df, hn::Sub(iacc[t], hn::Set(di, tok[t].corr[u])));
+      const VF32 dy = hn::Set(df, tok[t].dy[u]);
+      if constexpr (kC == Combine::kQ4_0) {
+        acc[t] = hn::Add(acc[t], hn::Mul(hn::Mul(sumi, dx), dy));
+      } else if constexpr (kC == Combine::kQ5_0) {
+        acc[t] = hn::Add(acc[t], hn::Mul(hn::Mul(dx, dy), sumi));
+      } else if constexpr (kC == Combine::kQ8_0) {
+        acc[t] = hn::Add(acc[t], hn::Mul(sumi, hn::Mul(dx, dy)));
+      } else if constexpr (kC == Combine::kMin1) {
+        const VF32 mx = hn::Load(df, f + kP);
+        acc[t] = hn::Add(acc[t], hn::Add(hn::Mul(hn::Mul(dx, dy), sumi), hn::Mul(mx, hn::Set(df, tok[t].ms[u]))));
+      } else if constexpr (kC == Combine::kK) {
+        acc[t] = hn::MulAdd(sumi, hn::Mul(dx, dy), acc[t]);
+      } else {
+        acc[t] = hn::MulAdd(sumi, hn::Mul(dx, dy), acc[t]);
+        acc[t] = hn::NegMulAdd(hn::Load(df, f + kP), hn::Set(df, tok[t].ms[u]), acc[t]);
+      }
+    }
+  }
+  for (int t = 0; t < T; ++t) {
+    if (n_valid == kP) {
+      hn::StoreU(acc[t], df, yrows[t]);
+    } else {
+      alignas(64) float out[kP];
+      hn::Store(acc[t], df, out);
+      std::memcpy(yrows[t], out, sizeof(float) * static_cast<size_t>(n_valid));
+    }
+  }
+}
+
+inline constexpr int kTileTokens = kW == 64 ? 8 : 4;
+
+template <int U, Combine kC, bool kSignedW>
+void PanelTimesTokens(const uint8_t* panel, const WeightView& w, int64_t r0, int64_t n_valid, const ActivationView& x,
+                      const uint8_t* token_aux, float* y, int64_t y_stride) {
+  const XLayout xl = XLayoutOf(w.type);
+  const int64_t n_units = w.cols / U;
+  const size_t stride = UnitStride(w.type);
+  const size_t aux_stride = token_aux_bytes(w.type, w.cols);
+  for (int64_t t0 = 0; t0 < x.n_tokens;) {
+    const int64_t left = x.n_tokens - t0;
+    const int T = left >= kTileTokens ? kTileTokens : left >= 4 ? 4 : left >= 2 ? 2 : 1;
+    const uint8_t* xrows[kTileTokens];
+    TokenUnits tok[kTileTokens];
+    float* yrows[kTileTokens];
+    for (int t = 0; t < T; ++t) {
+      xrows[t] = x.xq + static_cast<size_t>(t0 + t) * x.xq_stride;
+      const uint8_t* aux = token_aux + static_cast<size_t>(t0 + t) * aux_stride;
+      tok[t] = {reinterpret_cast<const float*>(aux), reinterpret_cast<const int32_t*>(aux) + n_units,
+                reinterpret_cast<const float*>(aux) + 2 * n_units};
+      yrows[t] = y + (t0 + t) * y_stride + r0;
+    }
+    if (T == kTileTokens) {
+      Tile<U, kC, kSignedW, kTileTokens>(panel, stride, n_units, xl, xrows, tok, yrows, n_valid);
+    } else if (T == 4) {
+      Tile<U, kC, kSignedW, 4>(panel, stride, n_units, xl, xrows, tok, yrows, n_valid);
+    } else if (T == 2) {
+      Tile<U, kC, kSignedW, 2>(panel, stride, n_units, xl, xrows, tok, yrows, n_valid);
+    } else {
+      Tile<U, kC, kSignedW, 1>(panel, stride, n_units, xl, xrows, tok, yrows, n_valid);
+    }
+    t0 += T;
+  }
+}
+
+using PanelFn = void (*)(const uint8_t*, const WeightView&, int64_t, int64_t, const ActivationView&, const uint8_t*,
+                         float*, int64_t);
+
+PanelFn PanelFnOf(GgmlType t) {
+  switch (t) {
+    case GgmlType::Q4_0:
+      return PanelTimesTokens<32, Combine::kQ4_0, false>;
+    case GgmlType::Q5_0:
+      return PanelTimesTokens<32, Combine::kQ5_0, false>;
+    case GgmlType::Q8_0:
+      return PanelTimesTokens<32, Combine::kQ8_0, !kBiasQ8>;
+    case GgmlType::Q4_1:
+    case GgmlType::Q5_1:
+      return PanelTimesTokens<32, Combine::kMin1, false>;
+    case GgmlType::Q4_K:
+    case GgmlType::Q5_K:
+      return PanelTimesTokens<32, Combine::kKMin, false>;
+    case GgmlType::Q2_K:
+      return PanelTimesTokens<16, Combine::kKMin, false>;
+    case GgmlType::Q3_K:
+    case GgmlType::Q6_K:
+      return PanelTimesTokens<16, Combine::kK, false>;
+    default:
+      return nullptr;
+  }
+}
+
+void GemmRows(const WeightView& w, int64_t r0, int64_t r1, const ActivationView& x, const uint8_t* token_aux,
+              uint8_t* panel, float* y, int64_t y_stride) {
+  const PanelFn fn = PanelFnOf(w.type);
+  if (fn == nullptr) return matvec_rows(w, r0, r1, x, y, y_stride);
+  for (int64_t p0 = r0; p0 < r1; p0 += kP) {
+    const int64_t n_valid = std::min<int64_t>(kP, r1 - p0);
+    PackPanel(w, p0, r1, panel);
+    fn(panel, w, p0, n_valid, x, token_aux, y, y_stride);
+  }
+}
+
+#endif  // HWY_TARGET == HWY_SCALAR
+
+}  // namespace pocket::simd::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace pocket::simd {
+
+HWY_EXPORT(PanelRows);
+HWY_EXPORT(GemmRows);
+
+using namespace gemm_detail;  // NOLINT
+
+int64_t panel_rows() { return HWY_DYNAMIC_DISPATCH(PanelRows)(); }
+
+size_t panel_bytes(GgmlType w, int64_t cols) {
+  const int64_t U = unit_size(w);
+  const int64_t p = panel_rows();
+  return static_cast<size_t>((cols / U) * (U * p + 4 * p * (has_min(w) ? 2 : 1)));
+}
+
+size_t token_aux_bytes(GgmlType w, int64_t cols) {
+  return static_cast<size_t>(cols / unit_size(w)) * (2 * sizeof(float) + sizeof(int32_t));
+}
+
+bool gemm_supports(GgmlType) { return true; }
+
+// Per token and unit: dy, offset * Σ activation quants, and the min partner (see TokenUnits).
+void prepare_tokens(GgmlType w, const ActivationView& x, int64_t cols, uint8_t* token_aux) {
+  if (is_float(w)) return;
+  const int64_t U = unit_size(w);
+  const int64_t n_units = cols / U;
+  const size_t aux_stride = token_aux_bytes(w, cols);
+  int32_t offset = 0;
+  switch (w) {
+    case GgmlType::Q4_0:
+      offset = 8;
+      break;
+    case GgmlType::Q5_0:
+      offset = 16;
+      break;
+    case GgmlType::Q8_0:
+      // Only the VNNI tile biases Q8_0 quants; other targets' tiles ignore the correction.
+      offset = 128;
+      break;
+    case GgmlType::Q3_K:
+      offset = 4;
+      break;
+    case GgmlType::Q6_K:
+      offset = 32;
+      break;
+    default:
+      break;
+  }
+  if (w == GgmlType::Q8_0 && dispatched_target() != HWY_AVX3_DL) offset = 0;
+  for (int64_t t = 0; t < x.n_tokens; ++t) {
+    const uint8_t* xr = x.xq + static_cast<size_t>(t) * x.xq_stride;
+    uint8_t* aux = token_aux + static_cast<size_t>(t) * aux_stride;
+    auto* dy = reinterpret_cast<float*>(aux);
+    auto* corr = reinterpret_cast<int32_t*>(aux) + n_units;
+    auto* ms = reinterpret_cast<float*>(aux) + 2 * n_units;
+    const GgmlType xt = vec_dot_type(w);
+    for (int64_t u = 0; u < n_units; ++u) {
+      if (xt == GgmlType::Q8_K) {
+        const auto& b = reinterpret_cast<const BlockQ8_K*>(xr)[u * U / kQK_K];
+        const int64_t j = (u * U % kQK_K) / 16;
+        const int32_t bsum = U == 16 ? b.bsums[j] : b.bsums[j] + b.bsums[j + 1];
+        dy[u] = b.d;
+        corr[u] = offset * bsum;
+        ms[u] = b.d * static_cast<float>(bsum);
+      } else {
+        const bool one = xt == GgmlType::Q8_1;
+        const uint8_t* blk = xr + static_cast<size_t>(u) * (one ? sizeof(BlockQ8_1) : sizeof(BlockQ8_0));
+        const auto* qs = reinterpret_cast<const int8_t*>(blk + (one ? 4 : 2));
+        int32_t s = 0;
+        for (int j = 0; j < 32; ++j) s += qs[j];
+        dy[u] = fp16_to_fp32(static_cast<uint16_t>(blk[0] | (blk[1] << 8)));
+        corr[u] = offset * s;
+        ms[u] = one ? fp16_to_fp32(static_cast<uint16_t>(blk[2] | (blk[3] << 8))) : 0.0f;
+      }
+    }
+  }
+}
+
+void gemm_rows(const WeightView& w, int64_t r0, int64_t r1, const ActivationView& x, const uint8_t* token_aux,
+               uint8_t* panel_scratch, float* y, int64_t y_stride) {
+  HWY_DYNAMIC_DISPATCH(GemmRows)(w, r0, r1, x, token_aux, panel_scratch, y, y_stride);
+}
+
+}  // namespace pocket::simd
+#endif  // HWY_ONCE

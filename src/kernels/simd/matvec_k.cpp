@@ -1,0 +1,265 @@
+// Decode-shaped products for the K formats (Q2_K, Q3_K, Q4_K, Q5_K, Q6_K) against Q8_K activations.
+//
+// Each 256-element super-block is unpacked into eight 32-byte pieces of unsigned quants in element
+// order (two pieces per AVX-512 vector, one per AVX2 vector); byte dot products give per-lane
+// integer sums, which are scaled by the sub-block scales in int32 (exact), converted once per
+// super-block and accumulated with an FMA. Offsets of the signed formats (q - 4, q - 32) and the
+// min terms are folded in through the activation block sums (bsums). The float summation order
+// differs from the reference's, so results match vec_dot_ref to a relative tolerance only.
+// 16-byte targets (SSE4, NEON, SVE) use the scalar reference for these formats.
+
+#include "kernels/simd/hwy_config.h"
+
+// clang-format off
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "kernels/simd/matvec_k.cpp"
+#include "hwy/foreach_target.h"  // IWYU pragma: keep
+// clang-format on
+
+#include <cstring>
+
+#include "hwy/highway.h"
+#include "kernels/simd/internal.h"
+#include "kernels/simd/simd-inl.h"
+#include "kernels/simd/simd.h"
+#include "tensor/blocks.h"
+#include "tensor/quants.h"
+
+HWY_BEFORE_NAMESPACE();
+#if HWY_TARGET == HWY_AVX3_DL && !defined(__clang__)
+#pragma GCC target("avx512vnni")  // as in simd-inl.h
+#endif
+namespace pocket::simd::HWY_NAMESPACE {
+
+#if HWY_TARGET == HWY_SCALAR || POCKET_W < 32
+
+void MatvecK(const WeightView& w, int64_t r0, int64_t r1, const uint8_t* xq, float* y) {
+  for (int64_t r = r0; r < r1; ++r) {
+    y[r - r0] = vec_dot_ref(w.type, w.data + static_cast<size_t>(r) * w.row_bytes, xq, w.cols);
+  }
+}
+
+#else
+
+using D32 = hn::FixedTag<uint8_t, 32>;  // one piece: 32 quants
+using P32 = hn::Vec<D32>;
+
+HWY_INLINE P32 Load32(const uint8_t* p) { return hn::LoadU(D32(), p); }
+HWY_INLINE P32 Shr(P32 v, int bits) {
+  const hn::FixedTag<uint16_t, 16> d16;
+  return hn::BitCast(D32(), hn::ShiftRightSame(hn::BitCast(d16, v), bits));
+}
+HWY_INLINE P32 Bits(P32 v, int shift, uint8_t mask) { return hn::And(Shr(v, shift), hn::Set(D32(), mask)); }
+HWY_INLINE P32 Shl(P32 v, int bits) {
+  const hn::FixedTag<uint16_t, 16> d16;
+  return hn::BitCast(D32(), hn::ShiftLeftSame(hn::BitCast(d16, v), bits));
+}
+
+// A super-block unpacked: quants (unsigned) in element order and sub-block scales.
+struct Unpacked {
+  P32 q[8];
+  int32_t scale[16];  // per sub-block (8 of 32 elements or 16 of 16)
+  int sub;            // sub-block size: 32 or 16
+  float d;            // super-block scale times the activation scale
+  float bias;         // constant term: -(dmin * dy) * Σ min * bsum, or -(d * dy) * offset * Σ scale * bsum
+};
+
+HWY_INLINE void UnpackQ4K(const BlockQ4_K& b, const BlockQ8_K& x, Unpacked& u) {
+  int32_t summ = 0;
+  for (int j = 0; j < 8; ++j) {
+    uint8_t sc, m;
+    get_scale_min_k4(j, b.scales, &sc, &m);
+    u.scale[j] = sc;
+    summ += m * (x.bsums[2 * j] + x.bsums[2 * j + 1]);
+  }
+  for (int c = 0; c < 4; ++c) {
+    const P32 v = Load32(b.qs + 32 * c);
+    u.q[2 * c] = Bits(v, 0, 0x0F);
+    u.q[2 * c + 1] = Bits(v, 4, 0x0F);
+  }
+  u.sub = 32;
+  u.d = fp16_to_fp32(b.d) * x.d;
+  u.bias = -(fp16_to_fp32(b.dmin) * x.d) * static_cast<float>(summ);
+}
+
+HWY_INLINE void UnpackQ5K(const BlockQ5_K& b, const BlockQ8_K& x, Unpacked& u) {
+  int32_t summ = 0;
+  for (int j = 0; j < 8; ++j) {
+    uint8_t sc, m;
+    get_scale_min_k4(j, b.scales, &sc, &m);
+    u.scale[j] = sc;
+    summ += m * (x.bsums[2 * j] + x.bsums[2 * j + 1]);
+  }
+  const P32 qh = Load32(b.qh);
+  for (int c = 0; c < 4; ++c) {
+    const P32 v = Load32(b.qs + 32 * c);
+    u.q[2 * c] = hn::Or(Bits(v, 0, 0x0F), Shl(Bits(qh, 2 * c, 1), 4));
+    u.q[2 * c + 1] = hn::Or(Bits(v, 4, 0x0F), Shl(Bits(qh, 2 * c + 1, 1), 4));
+  }
+  u.sub = 32;
+  u.d = fp16_to_fp32(b.d) * x.d;
+  u.bias = -(fp16_to_fp32(b.dmin) * x.d) * static_cast<float>(summ);
+}
+
+HWY_INLINE void UnpackQ6K(const BlockQ6_K& b, const BlockQ8_K& x, Unpacked& u) {
+  int32_t corr = 0;
+  for (int j = 0; j < 16; ++j) {
+    u.scale[j] = b.scales[j];
+    corr += b.scales[j] * x.bsums[j];
+  }
+  for (int h = 0; h < 2; ++h) {
+    const P32 a = Load32(b.ql + 64 * h), c = Load32(b.ql + 64 * h + 32), qh = Load32(b.qh + 32 * h);
+    u.q[4 * h + 0] = hn::Or(Bits(a, 0, 0x0F), Shl(Bits(qh, 0, 3), 4));
+    u.q[4 * h + 1] = hn::Or(Bits(c, 0, 0x0F), Shl(Bits(qh, 2, 3), 4));
+    u.q[4 * h + 2] = hn::Or(Bits(a, 4, 0x0F), Shl(Bits(qh, 4, 3), 4));
+    u.q[4 * h + 3] = hn::Or(Bits(c, 4, 0x0F), Shl(Bits(qh, 6, 3), 4));
+  }
+  u.sub = 16;
+  u.d = fp16_to_fp32(b.d) * x.d;
+  u.bias = -u.d * static_cast<float>(32 * corr);  // quants are stored + 32
+}
+
+HWY_INLINE void UnpackQ3K(const BlockQ3_K& b, const BlockQ8_K& x, Unpacked& u) {
+  int32_t corr = 0;
+  for (int j = 0; j < 16; ++j) {
+    u.scale[j] = q3_k_scale(b.scales, j) - 32;
+    corr += u.scale[j] * x.bsums[j];
+  }
+  const P32 hm = Load32(b.hmask);
+  for (int h = 0; h < 2; ++h) {
+    const P32 v = Load32(b.qs + 32 * h);
+    for (int j = 0; j < 4; ++j) {
+      const int p = 4 * h + j;
+      u.q[p] = hn::Or(Bits(v, 2 * j, 3), Shl(Bits(hm, p, 1), 2));
+    }
+  }
+  u.sub = 16;
+  u.d = fp16_to_fp32(b.d) * x.d;
+  u.bias = -u.d * static_cast<float>(4 * corr);  // quants are stored + 4
+}
+
+HWY_INLINE void UnpackQ2K(const BlockQ2_K& b, const BlockQ8_K& x, Unpacked& u) {
+  int32_t summ = 0;
+  for (int j = 0; j < 16; ++j) {
+    u.scale[j] = b.scales[j] & 0xF;
+    summ += (b.scales[j] >> 4) * x.bsums[j];
+  }
+  for (int h = 0; h < 2; ++h) {
+    const P32 v = Load32(b.qs + 32 * h);
+    for (int j = 0; j < 4; ++j) u.q[4 * h + j] = Bits(v, 2 * j, 3);
+  }
+  u.sub = 16;
+  u.d = fp16_to_fp32(b.d) * x.d;
+  u.bias = -(fp16_to_fp32(b.dmin) * x.d) * static_cast<float>(summ);
+}
+
+// Σ_e scale(e) * q(e) * x(e) over the super-block, as int32 lanes.
+HWY_INLINE VI32 ScaledDot(const Unpacked& u, const int8_t* xqs) {
+  const DI32 di;
+  VI32 isum = hn::Zero(di);
+#if POCKET_W == 64
+  {
+    const DU8 du8;
+    const DI8 di8;
+    for (int k = 0; k < 4; ++k) {
+      const VU8 q = hn::Combine(du8, u.q[2 * k + 1], u.q[2 * k]);
+      const VI32 dp = DotU8I8(hn::Zero(di), q, hn::LoadU(di8, xqs + 64 * k));
+      VI32 sc;
+      if (u.sub == 32) {
+        sc = hn::IfThenElse(hn::FirstN(di, 8), hn::Set(di, u.scale[2 * k]), hn::Set(di, u.scale[2 * k + 1]));
+      } else {
+        const VI32 lo = hn::IfThenElse(hn::FirstN(di, 4), hn::Set(di, u.scale[4 * k]), hn::Set(di, u.scale[4 * k + 1]));
+        const VI32 hi =
+            hn::IfThenElse(hn::FirstN(di, 12), hn::Set(di, u.scale[4 * k + 2]), hn::Set(di, u.scale[4 * k + 3]));
+        sc = hn::IfThenElse(hn::FirstN(di, 8), lo, hi);
+      }
+      isum = hn::Add(isum, hn::Mul(dp, sc));
+    }
+  }
+#else
+  {
+    const DI8 di8;
+    for (int p = 0; p < 8; ++p) {
+      const VI32 dp = DotU8I8(hn::Zero(di), u.q[p], hn::LoadU(di8, xqs + 32 * p));
+      const VI32 sc =
+          u.sub == 32 ? hn::Set(di, u.scale[p])
+                      : hn::IfThenElse(hn::FirstN(di, 4), hn::Set(di, u.scale[2 * p]), hn::Set(di, u.scale[2 * p + 1]));
+      isum = hn::Add(isum, hn::Mul(dp, sc));
+    }
+  }
+#endif
+  return isum;
+}
+
+template <class Block, void (*Unpack)(const Block&, const BlockQ8_K&, Unpacked&)>
+float DotK(const Block* w, const BlockQ8_K* x, int64_t nb) {
+  const DF32 df;
+  VF32 acc = hn::Zero(df);
+  float bias = 0.0f;
+  for (int64_t i = 0; i < nb; ++i) {
+    Unpacked u;
+    Unpack(w[i], x[i], u);
+    acc = hn::MulAdd(hn::ConvertTo(df, ScaledDot(u, x[i].qs)), hn::Set(df, u.d), acc);
+    bias += u.bias;
+  }
+  return ReduceSum(acc) + bias;
+}
+
+template <class Block, void (*Unpack)(const Block&, const BlockQ8_K&, Unpacked&)>
+void MatvecKT(const WeightView& w, int64_t r0, int64_t r1, const uint8_t* xq, float* y) {
+  const int64_t nb = w.cols / kQK_K;
+  const auto* x = reinterpret_cast<const BlockQ8_K*>(xq);
+  for (int64_t r = r0; r < r1; ++r) {
+    y[r - r0] =
+        DotK<Block, Unpack>(reinterpret_cast<const Block*>(w.data + static_cast<size_t>(r) * w.row_bytes), x, nb);
+  }
+}
+
+void MatvecK(const WeightView& w, int64_t r0, int64_t r1, const uint8_t* xq, float* y) {
+  switch (w.type) {
+    case GgmlType::Q2_K:
+      return MatvecKT<BlockQ2_K, UnpackQ2K>(w, r0, r1, xq, y);
+    case GgmlType::Q3_K:
+      return MatvecKT<BlockQ3_K, UnpackQ3K>(w, r0, r1, xq, y);
+    case GgmlType::Q4_K:
+      return MatvecKT<BlockQ4_K, UnpackQ4K>(w, r0, r1, xq, y);
+    case GgmlType::Q5_K:
+      return MatvecKT<BlockQ5_K, UnpackQ5K>(w, r0, r1, xq, y);
+    case GgmlType::Q6_K:
+      return MatvecKT<BlockQ6_K, UnpackQ6K>(w, r0, r1, xq, y);
+    default:
+      for (int64_t r = r0; r < r1; ++r) {
+        y[r - r0] = vec_dot_ref(w.type, w.data + static_cast<size_t>(r) * w.row_bytes, xq, w.cols);
+      }
+  }
+}
+
+#endif  // HWY_TARGET == HWY_SCALAR || POCKET_W < 32
+
+}  // namespace pocket::simd::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace pocket::simd::detail {
+
+HWY_EXPORT(MatvecK);
+
+void matvec_k(const WeightView& w, int64_t r0, int64_t r1, const uint8_t* xq, float* y) {
+  HWY_DYNAMIC_DISPATCH(MatvecK)(w, r0, r1, xq, y);
+}
+
+bool is_k_format(GgmlType t) {
+  switch (t) {
+    case GgmlType::Q2_K:
+    case GgmlType::Q3_K:
+    case GgmlType::Q4_K:
+    case GgmlType::Q5_K:
+    case GgmlType::Q6_K:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace pocket::simd::detail
+#endif  // HWY_ONCE

@@ -1,0 +1,107 @@
+// matmul (decode and prefill paths: quantize, matvec_rows, packed-panel tiles, threads) vs the
+// scalar reference quantize_row + vec_dot_ref, on every target.
+//  - Legacy formats: bit-exact.
+//  - K formats and F32 / F16 / BF16: |got - want| <= 2e-5 * Σ|w_i x_i| ("RelTol2em5").
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "kernels/matmul.h"
+#include "kernels/simd/simd.h"
+#include "kernels/simd/simd_test_util.h"
+#include "kernels/thread_pool.h"
+#include "tensor/quants.h"
+
+namespace pocket::simd {
+namespace {
+
+using testing::PerTarget;
+using testing::RandomRow;
+using testing::RandomWeights;
+
+class SimdGemm : public PerTarget {};
+
+struct Problem {
+  GgmlType type;
+  int64_t rows, cols, n_tokens;
+};
+
+void CheckMatmul(const Problem& p, bool exact, ThreadPool& pool, MatmulScratch& scratch) {
+  const size_t rb = row_size(p.type, p.cols);
+  std::vector<uint8_t> wm(rb * static_cast<size_t>(p.rows));
+  for (int64_t r = 0; r < p.rows; ++r) {
+    const auto row = RandomWeights(p.type, p.cols, 700 + static_cast<uint32_t>(r));
+    std::memcpy(wm.data() + rb * static_cast<size_t>(r), row.data(), rb);
+  }
+  std::vector<float> x;
+  for (int64_t t = 0; t < p.n_tokens; ++t) {
+    const auto row = RandomRow(p.cols, 800 + static_cast<uint32_t>(t));
+    x.insert(x.end(), row.begin(), row.end());
+  }
+  const int64_t y_stride = p.rows + 3;
+  std::vector<float> y(static_cast<size_t>(y_stride * p.n_tokens), -7.0f);
+  const WeightMatrix w{p.type, wm.data(), p.cols, p.rows, rb};
+  matmul(w, x.data(), p.n_tokens, y.data(), y_stride, pool, scratch);
+
+  const GgmlType xt = vec_dot_type(p.type);
+  std::vector<uint8_t> xq(row_size(xt, p.cols));
+  std::vector<float> wf(static_cast<size_t>(p.cols)), xf(static_cast<size_t>(p.cols));
+  int bad = 0;
+  for (int64_t t = 0; t < p.n_tokens && bad < 5; ++t) {
+    quantize_row(xt, x.data() + t * p.cols, xq.data(), p.cols);
+    dequantize_row(xt, xq.data(), xf.data(), p.cols);
+    for (int64_t r = 0; r < p.rows && bad < 5; ++r) {
+      const uint8_t* wr = wm.data() + rb * static_cast<size_t>(r);
+      const float want = vec_dot_ref(p.type, wr, xq.data(), p.cols);
+      const float got = y[static_cast<size_t>(t * y_stride + r)];
+      if (exact) {
+        if (std::bit_cast<uint32_t>(want) != std::bit_cast<uint32_t>(got)) ++bad;
+        EXPECT_EQ(std::bit_cast<uint32_t>(want), std::bit_cast<uint32_t>(got))
+            << traits(p.type).name << " t=" << t << " r=" << r << " want " << want << " got " << got;
+      } else {
+        dequantize_row(p.type, wr, wf.data(), p.cols);
+        double abs_sum = 0;
+        for (int64_t i = 0; i < p.cols; ++i) abs_sum += std::fabs(static_cast<double>(wf[i]) * xf[i]);
+        if (std::fabs(got - want) > 2e-5 * abs_sum + 1e-30) ++bad;
+        EXPECT_NEAR(got, want, 2e-5 * abs_sum + 1e-30) << traits(p.type).name << " t=" << t << " r=" << r;
+      }
+    }
+    for (int64_t r = p.rows; r < y_stride; ++r) EXPECT_EQ(y[static_cast<size_t>(t * y_stride + r)], -7.0f);
+  }
+}
+
+constexpr int64_t kTokenCounts[] = {1, 3, 4, 13, 37};
+
+TEST_P(SimdGemm, LegacyFormatsBitExact) {
+  ThreadPool pool(2);
+  MatmulScratch scratch;
+  for (GgmlType t : {GgmlType::Q4_0, GgmlType::Q4_1, GgmlType::Q5_0, GgmlType::Q5_1, GgmlType::Q8_0}) {
+    for (int64_t n : kTokenCounts) CheckMatmul({t, 45, 256, n}, true, pool, scratch);
+  }
+}
+
+TEST_P(SimdGemm, KAndFloatFormatsRelTol2em5) {
+  ThreadPool pool(2);
+  MatmulScratch scratch;
+  for (GgmlType t : {GgmlType::Q2_K, GgmlType::Q3_K, GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K, GgmlType::F32,
+                     GgmlType::F16, GgmlType::BF16}) {
+    for (int64_t n : kTokenCounts) CheckMatmul({t, 45, 512, n}, false, pool, scratch);
+  }
+}
+
+// One thread, a larger shape and a scratch reused across different shapes.
+TEST_P(SimdGemm, SingleThreadReusedScratch) {
+  ThreadPool pool(1);
+  MatmulScratch scratch;
+  CheckMatmul({GgmlType::Q4_0, 64, 1536, 20}, true, pool, scratch);
+  CheckMatmul({GgmlType::Q6_K, 33, 768, 9}, false, pool, scratch);
+  CheckMatmul({GgmlType::Q8_0, 17, 64, 5}, true, pool, scratch);
+}
+
+POCKET_INSTANTIATE_PER_TARGET(SimdGemm);
+
+}  // namespace
+}  // namespace pocket::simd
