@@ -1,6 +1,5 @@
 // Parsing of Gemma 4 model output: thought channel, native tool calls, answer text.
 #include <cctype>
-#include <cstdlib>
 
 #include "text/chat_format.h"
 
@@ -16,7 +15,8 @@ constexpr std::string_view kCallOpen = "<|tool_call>";
 constexpr std::string_view kCallClose = "<tool_call|>";
 constexpr int kMaxDepth = 64;
 
-// Recursive-descent parser for the native value syntax.
+// Recursive-descent parser for the native value syntax, reading from the start of `s`; pos() tells
+// where the value ended.
 class ValueParser {
  public:
   explicit ValueParser(std::string_view s) : s_(s) {}
@@ -36,18 +36,27 @@ class ValueParser {
     const char c = s_[pos_];
     if (c == '{') return object(depth);
     if (c == '[') return array(depth);
-    if (s_.substr(pos_, 4) == "true") return pos_ += 4, json(true);
-    if (s_.substr(pos_, 5) == "false") return pos_ += 5, json(false);
-    if (s_.substr(pos_, 4) == "null") return pos_ += 4, json(nullptr);
-    if (c == '-' || c == '+' || c == '.' || std::isdigit(static_cast<unsigned char>(c))) return number();
+    if (word("true")) return json(true);
+    if (word("false")) return json(false);
+    if (word("null")) return json(nullptr);
+    if (c == '-' || std::isdigit(static_cast<unsigned char>(c))) return number();
     return fail("unexpected character '" + std::string(1, c) + "'");
   }
   size_t pos() const { return pos_; }
 
  private:
-  Error fail(const std::string& why) const { return Error{"tool call syntax: " + why + " at offset " + std::to_string(pos_)}; }
+  Error fail(const std::string& why) const {
+    return Error{"tool call syntax: " + why + " at offset " + std::to_string(pos_)};
+  }
   void skip_ws() {
     while (pos_ < s_.size() && std::isspace(static_cast<unsigned char>(s_[pos_]))) ++pos_;
+  }
+  bool word(std::string_view w) {
+    if (s_.substr(pos_, w.size()) != w) return false;
+    const size_t end = pos_ + w.size();
+    if (end < s_.size() && (std::isalnum(static_cast<unsigned char>(s_[end])) || s_[end] == '_')) return false;
+    pos_ = end;
+    return true;
   }
   Result<json> string_value() {
     pos_ += kQuote.size();
@@ -59,13 +68,16 @@ class ValueParser {
   }
   Result<json> number() {
     const size_t b = pos_;
-    while (pos_ < s_.size() && (std::isdigit(static_cast<unsigned char>(s_[pos_])) || s_[pos_] == '-' || s_[pos_] == '+' ||
-                                s_[pos_] == '.' || s_[pos_] == 'e' || s_[pos_] == 'E')) {
+    while (pos_ < s_.size() && (std::isdigit(static_cast<unsigned char>(s_[pos_])) || s_[pos_] == '-' ||
+                                s_[pos_] == '+' || s_[pos_] == '.' || s_[pos_] == 'e' || s_[pos_] == 'E')) {
       ++pos_;
     }
     const std::string t(s_.substr(b, pos_ - b));
-    json v = json::parse(t, nullptr, false);
-    if (!v.is_number()) return fail("bad number '" + t + "'");
+    json v = json::parse(t, nullptr, /*allow_exceptions=*/false);
+    if (!v.is_number()) {
+      pos_ = b;
+      return fail("bad number '" + t + "'");
+    }
     return v;
   }
   Result<json> array(int depth) {
@@ -101,11 +113,14 @@ class ValueParser {
         key = k->get<std::string>();
       } else {
         const size_t b = pos_;
-        while (pos_ < s_.size() && s_[pos_] != ':' && s_[pos_] != ',' && s_[pos_] != '}') ++pos_;
+        while (pos_ < s_.size() && s_[pos_] != ':' && s_[pos_] != ',' && s_[pos_] != '}' && s_[pos_] != '{' &&
+               s_[pos_] != '[' && s_[pos_] != ']' && s_.substr(pos_, kQuote.size()) != kQuote) {
+          ++pos_;
+        }
         key = std::string(s_.substr(b, pos_ - b));
         while (!key.empty() && std::isspace(static_cast<unsigned char>(key.back()))) key.pop_back();
+        if (key.empty()) return fail("missing object key");
       }
-      if (key.empty()) return fail("missing object key");
       skip_ws();
       if (pos_ >= s_.size() || s_[pos_] != ':') return fail("expected ':' after key '" + key + "'");
       ++pos_;
@@ -158,28 +173,35 @@ Result<ParsedReply> parse_model_output(std::string_view text) {
       if (b < text.size() && text[b] == '\n') ++b;
       const size_t close = text.find(kThoughtClose, b);
       const size_t end = close == std::string_view::npos ? text.size() : close;
-      if (!r.thinking.empty()) r.thinking += "\n";
-      r.thinking += trim(text.substr(b, end - b));
+      const std::string thought = trim(text.substr(b, end - b));
+      if (!thought.empty()) r.thinking += (r.thinking.empty() ? "" : "\n") + thought;
       i = close == std::string_view::npos ? text.size() : close + kThoughtClose.size();
       continue;
     }
-    // <|tool_call>call:NAME{…}<tool_call|>
+    // <|tool_call>call:NAME{…}<tool_call|>; the closing marker may be missing at the very end.
+    const std::string where = "tool call " + std::to_string(r.tool_calls.size() + 1);
     size_t b = next + kCallOpen.size();
-    if (text.substr(b, 5) != "call:") return Error{"tool call syntax: expected 'call:' after <|tool_call>"};
+    if (text.substr(b, 5) != "call:") return Error{where + ": expected 'call:' after <|tool_call>"};
     b += 5;
-    const size_t brace = text.find('{', b);
-    if (brace == std::string_view::npos) return Error{"tool call syntax: missing '{' after the tool name"};
+    size_t brace = b;
+    while (brace < text.size() && text[brace] != '{' && text.substr(brace, kCallClose.size()) != kCallClose) ++brace;
+    if (brace >= text.size() || text[brace] != '{') return Error{where + ": missing '{' after the tool name"};
     ToolCall c;
     c.name = trim(text.substr(b, brace - b));
-    if (c.name.empty()) return Error{"tool call syntax: empty tool name"};
-    const size_t close = text.find(kCallClose, brace);
-    const std::string_view body = text.substr(brace, (close == std::string_view::npos ? text.size() : close) - brace);
-    auto args = parse_tool_value(body);
-    if (!args) return Error{args.error().message + " (in call to '" + c.name + "')"};
-    if (!args->is_object()) return Error{"tool call syntax: arguments of '" + c.name + "' are not an object"};
+    if (c.name.empty()) return Error{where + ": empty tool name"};
+    ValueParser parser(text.substr(brace));
+    auto args = parser.value(0);
+    if (!args) return Error{args.error().message + " (in " + where + ", '" + c.name + "')"};
+    size_t end = brace + parser.pos();
+    while (end < text.size() && std::isspace(static_cast<unsigned char>(text[end]))) ++end;
+    if (text.substr(end, kCallClose.size()) == kCallClose) {
+      end += kCallClose.size();
+    } else if (end < text.size()) {
+      return Error{where + " ('" + c.name + "'): expected <tool_call|> after the arguments"};
+    }
     c.arguments = std::move(args).value();
     r.tool_calls.push_back(std::move(c));
-    i = close == std::string_view::npos ? text.size() : close + kCallClose.size();
+    i = end;
   }
   // End-of-turn and tool-response markers are not part of the answer.
   for (std::string_view marker : {"<turn|>", "<|tool_response>", "<eos>"}) {
