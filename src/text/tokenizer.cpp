@@ -58,10 +58,7 @@ Status read_id(const GgufFile& f, std::string_view key, size_t n_vocab, int32_t&
 // llama.cpp's load-time fix-ups of token attributes and special ids based on token texts
 // (llama_vocab::impl::load, "auto-detect special tokens by text" and what follows).
 void apply_text_fixups(Tokenizer::Impl& t) {
-  auto find = [&](std::string_view s) -> int32_t {
-    auto it = t.intern.find(s);
-    return it != t.intern.end() && it->second < t.n_vocab ? it->second : -1;
-  };
+  auto find = [&](std::string_view s) -> int32_t { return t.token_id(s); };
   auto force_control = [&](int32_t id) { t.attrs[id] |= kAttrControl; };
   // Single-slot detections: llama.cpp takes the first candidate it meets while iterating an unordered
   // map; with one candidate present (the case for Gemma vocabularies) that is unambiguous. Here: the
@@ -313,7 +310,7 @@ Result<Tokenizer> Tokenizer::from_vocab(TokenizerVocab v) {
   t.tokens = std::move(v.tokens);
   t.types.resize(t.n_vocab, static_cast<int32_t>(TokenType::kNormal));
   t.attrs.resize(t.n_vocab, kAttrNormal);
-  t.intern.reserve(static_cast<size_t>(t.n_vocab) + v.merges.size() / 2);
+  t.intern.reserve(static_cast<size_t>(t.n_vocab) + v.merges.size() / 4);
   for (int32_t id = 0; id < t.n_vocab; ++id) {
     if (t.tokens[id].empty()) t.tokens[id] = "[EMPTY_" + std::to_string(id) + "]";
     if (!v.types.empty()) {
@@ -322,24 +319,27 @@ Result<Tokenizer> Tokenizer::from_vocab(TokenizerVocab v) {
     }
   }
   for (int32_t id = 0; id < t.n_vocab; ++id) {
-    auto [it, inserted] = t.intern.emplace(t.tokens[id], id);
+    auto [first, inserted] = t.intern.insert(t.tokens[id], id);
     if (!inserted) {
-      return Error{"duplicate token text '" + t.tokens[id] + "' at ids " + std::to_string(it->second) + " and " +
+      return Error{"duplicate token text '" + t.tokens[id] + "' at ids " + std::to_string(first) + " and " +
                    std::to_string(id)};
     }
   }
   auto intern = [&](std::string_view s) -> int32_t {
-    auto it = t.intern.find(s);
-    if (it != t.intern.end()) return it->second;
+    const int32_t found = t.intern.find(s);
+    if (found >= 0) return found;
     t.extra.emplace_back(s);
     const int32_t id = t.n_vocab + static_cast<int32_t>(t.extra.size()) - 1;
-    t.intern.emplace(t.extra.back(), id);
+    t.intern.insert(t.extra.back(), id);
     return id;
   };
 
   // Merges: "left right", split at the first space after the first byte; the first occurrence of a pair
   // keeps its rank (llama.cpp: bpe_ranks.emplace).
-  t.merges.reserve(v.merges.size());
+  size_t cap = 16;
+  while (cap < 2 * v.merges.size()) cap *= 2;
+  t.merges.assign(cap, Impl::MergeSlot{Impl::kNoKey, {}});
+  t.merge_mask = cap - 1;
   std::string joined;
   for (size_t rank = 0; rank < v.merges.size(); ++rank) {
     const std::string& m = v.merges[rank];
@@ -353,20 +353,30 @@ Result<Tokenizer> Tokenizer::from_vocab(TokenizerVocab v) {
     joined.assign(left);
     joined.append(right);
     const int32_t res = intern(joined);
-    const uint64_t key = (static_cast<uint64_t>(static_cast<uint32_t>(l)) << 32) | static_cast<uint32_t>(r);
-    t.merges.emplace(key, Impl::Merge{static_cast<int32_t>(rank), res});
+    for (size_t p = joined.find(kSpaceMark, 1); p != std::string::npos; p = joined.find(kSpaceMark, p + 3)) {
+      size_t q = p - 1;
+      while (q > 0 && (static_cast<unsigned char>(joined[q]) & 0xC0) == 0x80) --q;
+      const std::string ch = joined.substr(q, p - q);
+      if (ch != kSpaceMark &&
+          std::find(t.bridge_before_space.begin(), t.bridge_before_space.end(), ch) == t.bridge_before_space.end()) {
+        t.bridge_before_space.push_back(ch);
+      }
+    }
+    const uint64_t key = Impl::merge_key(l, r);
+    uint64_t i = Impl::merge_hash(key) & t.merge_mask;
+    while (t.merges[i].key != Impl::kNoKey && t.merges[i].key != key) i = (i + 1) & t.merge_mask;
+    if (t.merges[i].key == Impl::kNoKey)
+      t.merges[i] = Impl::MergeSlot{key, Impl::Merge{static_cast<int32_t>(rank), res}};
   }
   t.n_merges = static_cast<int>(v.merges.size());
   for (int c = 0; c < 128; ++c) {
     const char ch = static_cast<char>(c);
-    auto it = t.intern.find(std::string_view(&ch, 1));
-    t.ascii_id[c] = it == t.intern.end() ? -1 : it->second;
+    t.ascii_id[c] = t.intern.find(std::string_view(&ch, 1));
   }
   static const char* hex = "0123456789ABCDEF";
   for (int b = 0; b < 256; ++b) {
     const std::string name = std::string("<0x") + hex[b >> 4] + hex[b & 15] + ">";
-    auto it = t.intern.find(name);
-    t.byte_token[b] = it != t.intern.end() && it->second < t.n_vocab ? it->second : -1;
+    t.byte_token[b] = t.token_id(name);
   }
 
   t.bos = v.bos;
@@ -422,9 +432,9 @@ std::string_view Tokenizer::piece(int32_t id) const { return valid(id) ? std::st
 
 std::optional<int32_t> Tokenizer::find(std::string_view token_text) const {
   if (!impl_) return std::nullopt;
-  auto it = impl_->intern.find(token_text);
-  if (it == impl_->intern.end() || it->second >= impl_->n_vocab) return std::nullopt;
-  return it->second;
+  const int32_t id = impl_->token_id(token_text);
+  if (id < 0) return std::nullopt;
+  return id;
 }
 
 TokenType Tokenizer::type(int32_t id) const {
