@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "hwy/cache_control.h"
 #include "hwy/highway.h"
 #include "kernels/simd/internal.h"
 #include "kernels/simd/simd-inl.h"
@@ -93,92 +94,48 @@ struct Q8_0Fmt {
   static VF32 Term(VF32 sumi, VF32 dx, VF32 dy, VF32, VF32) { return hn::Mul(sumi, hn::Mul(dx, dy)); }
 };
 
-// Blocks per vector step: two on AVX-512, one on AVX2; 16-byte vectors take a block in two halves.
-inline constexpr int kBlocksPerStep = kW >= 64 ? 2 : 1;
-inline constexpr int kHalves = kW == 16 ? 2 : 1;
+// Each vector holds the same 16-byte chunk of kRowsPerVec rows (4 on AVX-512, 2 on AVX2, 1 on
+// 16-byte targets), so a group of R = lanes(int32) rows takes exactly 4 vectors per block half.
+inline constexpr int kR = kW / 4;
+inline constexpr int kRowsPerVec = kW / 16;
 
-// The 32 nibbles of a q4 block in element order: low nibbles are elements 0..15, high 16..31.
-// kW = 64 covers blocks a and b, kW = 32 block a, kW = 16 half `half` of block a.
-HWY_INLINE VU8 NibbleQuants(const uint8_t* qs_a, const uint8_t* qs_b, int half) {
+// The 16 bytes at `offset` of rows k*kRowsPerVec .. (k+1)*kRowsPerVec - 1, one row per 128-bit block.
+HWY_INLINE VU8 LoadRows16(const uint8_t* const* rows, int k, size_t offset) {
+  const hn::FixedTag<uint8_t, 16> d16;
+#if POCKET_W == 64
   const DU8 d;
-  const DU16 d16;
-  const auto mask = hn::Set(d, uint8_t{0x0F});
-  if constexpr (kW == 16) {
-    const auto v = hn::LoadU(d, qs_a);
-    return half == 0 ? hn::And(v, mask) : hn::And(hn::BitCast(d, hn::ShiftRight<4>(hn::BitCast(d16, v))), mask);
-  } else {
-    hn::Vec<DU8> v;
-    if constexpr (kW == 64) {
-      v = hn::ConcatLowerLower(d, hn::LoadDup128(d, qs_b), hn::LoadDup128(d, qs_a));  // [a a b b]
-    } else {
-      (void)qs_b;
-      v = hn::LoadDup128(d, qs_a);  // [a a]
-    }
-    (void)half;
-    const auto shifted = hn::BitCast(d, hn::ShiftRight<4>(hn::BitCast(d16, v)));
-    return hn::And(hn::OddEvenBlocks(shifted, v), mask);
-  }
+  const hn::Half<DU8> dh;
+  const uint8_t* const* r = rows + 4 * k;
+  return hn::Combine(d, hn::Combine(dh, hn::LoadU(d16, r[3] + offset), hn::LoadU(d16, r[2] + offset)),
+                     hn::Combine(dh, hn::LoadU(d16, r[1] + offset), hn::LoadU(d16, r[0] + offset)));
+#elif POCKET_W == 32
+  const DU8 d;
+  return hn::Combine(d, hn::LoadU(d16, rows[2 * k + 1] + offset), hn::LoadU(d16, rows[2 * k] + offset));
+#else
+  return hn::LoadU(d16, rows[k] + offset);
+#endif
 }
 
-// 0x10 where bit e of the block's qh word is set, for the elements NibbleQuants returns.
-HWY_INLINE VU8 FifthBits(uint32_t qh_a, uint32_t qh_b, int half) {
+// 0x10 where bit e of each row's qh word is set, for elements e = 16 * half + (byte index in block).
+HWY_INLINE VU8 FifthBits(const uint8_t* const* rows, int k, size_t qh_offset, int half) {
   const DU8 d;
   const DU32 d32;
   alignas(64) static constexpr auto kTables = [] {
     struct {
-      uint8_t index[kW];
+      uint8_t index[2][kW];
       uint8_t bit[kW];
     } t{};
     for (int i = 0; i < kW; ++i) {
-      const int e = i % 32;  // element within its block (half 0 for kW == 16)
-      t.index[i] = static_cast<uint8_t>(e / 8);
-      t.bit[i] = static_cast<uint8_t>(1u << (e % 8));
+      for (int h = 0; h < 2; ++h) t.index[h][i] = static_cast<uint8_t>(2 * h + (i % 16) / 8);
+      t.bit[i] = static_cast<uint8_t>(1u << (i % 8));
     }
     return t;
   }();
-  hn::Vec<DU32> words = hn::Set(d32, qh_a);
-  if constexpr (kW == 64) words = hn::IfThenElse(hn::FirstN(d32, 8), words, hn::Set(d32, qh_b));
-  (void)qh_b;
-  auto index = hn::Load(d, kTables.index);
-  if (kW == 16 && half == 1) index = hn::Add(index, hn::Set(d, uint8_t{2}));
-  const auto bytes = hn::TableLookupBytes(hn::BitCast(d, words), index);
+  alignas(64) uint32_t words[kW / 4];
+  for (int i = 0; i < kW / 4; ++i) words[i] = LoadU32(rows[k * kRowsPerVec + i / 4] + qh_offset);
+  const auto bytes = hn::TableLookupBytes(hn::BitCast(d, hn::Load(d32, words)), hn::Load(d, kTables.index[half]));
   const auto set = hn::Ne(hn::And(bytes, hn::Load(d, kTables.bit)), hn::Zero(d));
   return hn::IfThenElseZero(set, hn::Set(d, uint8_t{0x10}));
-}
-
-template <class Fmt>
-HWY_INLINE VU8 LoadQuants(const uint8_t* blk_a, const uint8_t* blk_b, int half) {
-  const DU8 d;
-  if constexpr (Fmt::kKind == Kind::kByte) {
-    hn::Vec<DU8> v;
-    if constexpr (kW == 64) {
-      const hn::Half<DU8> dh;
-      v = hn::Combine(d, hn::LoadU(dh, blk_b + Fmt::kQs), hn::LoadU(dh, blk_a + Fmt::kQs));
-    } else {
-      v = hn::LoadU(d, blk_a + Fmt::kQs + 16 * half);
-    }
-    if constexpr (POCKET_SIMD_VNNI) v = hn::Xor(v, hn::Set(d, uint8_t{0x80}));
-    return v;
-  } else {
-    auto q = NibbleQuants(blk_a + Fmt::kQs, blk_b + Fmt::kQs, half);
-    if constexpr (Fmt::kKind == Kind::kNibble5) {
-      q = hn::Or(q, FifthBits(LoadU32(blk_a + Fmt::kQh), LoadU32(blk_b + Fmt::kQh), half));
-    }
-    return q;
-  }
-}
-
-// The activation quants matching LoadQuants (same blocks / half).
-HWY_INLINE VI8 LoadActivations(const uint8_t* xblk_a, const uint8_t* xblk_b, int half) {
-  const DI8 d;
-  const auto* a = reinterpret_cast<const int8_t*>(xblk_a);
-  if constexpr (kW == 64) {
-    const hn::Half<DI8> dh;
-    return hn::Combine(d, hn::LoadU(dh, reinterpret_cast<const int8_t*>(xblk_b)), hn::LoadU(dh, a));
-  } else {
-    (void)xblk_b;
-    return hn::LoadU(d, a + 16 * half);
-  }
 }
 
 template <class Fmt>
@@ -190,95 +147,124 @@ HWY_INLINE VI32 DotQuants(VI32 acc, VU8 w, VI8 x) {
   }
 }
 
+// Integer block partials of the 4 vectors' rows: lanes of 128-bit block j belong to one row.
+template <class Fmt>
+HWY_INLINE VI32 RowPartials(const uint8_t* const* rows, int k, size_t off, VI8 x_lo, VI8 x_hi) {
+  const DI32 di;
+  const DU8 du8;
+  if constexpr (Fmt::kKind == Kind::kByte) {
+    VU8 lo = LoadRows16(rows, k, off + Fmt::kQs), hi = LoadRows16(rows, k, off + Fmt::kQs + 16);
+    if constexpr (POCKET_SIMD_VNNI) {
+      lo = hn::Xor(lo, hn::Set(du8, uint8_t{0x80}));
+      hi = hn::Xor(hi, hn::Set(du8, uint8_t{0x80}));
+    }
+    return DotQuants<Fmt>(DotQuants<Fmt>(hn::Zero(di), lo, x_lo), hi, x_hi);
+  } else {
+    const DU16 d16;
+    const VU8 v = LoadRows16(rows, k, off + Fmt::kQs);
+    const auto mask = hn::Set(du8, uint8_t{0x0F});
+    VU8 lo = hn::And(v, mask);
+    VU8 hi = hn::And(hn::BitCast(du8, hn::ShiftRight<4>(hn::BitCast(d16, v))), mask);
+    if constexpr (Fmt::kKind == Kind::kNibble5) {
+      lo = hn::Or(lo, FifthBits(rows, k, off + Fmt::kQh, 0));
+      hi = hn::Or(hi, FifthBits(rows, k, off + Fmt::kQh, 1));
+    }
+    return DotU8I8(DotU8I8(hn::Zero(di), lo, x_lo), hi, x_hi);
+  }
+}
+
 // Lane-wise sums of adjacent lane pairs: lower half from lo, upper half from hi.
 HWY_INLINE VI32 PairSums(VI32 lo, VI32 hi) {
   const DI32 d;
   return hn::Add(hn::ConcatEven(d, hi, lo), hn::ConcatOdd(d, hi, lo));
 }
 
-// Folds R = lanes(DI32) per-row partial vectors (each holding kBlocksPerStep blocks' partials in
-// consecutive lane ranges) into per-block vectors with lane r = block sum of row r.
-HWY_INLINE void FoldRows(VI32* p, VI32* out) {
-  constexpr int R = kW / 4;
-  int n = R;
-  while (n > kBlocksPerStep) {
-    for (int i = 0; i < n / 2; ++i) p[i] = PairSums(p[2 * i], p[2 * i + 1]);
-    n /= 2;
-  }
-  if constexpr (kBlocksPerStep == 2) {
-    const DI32 d;
-    out[0] = hn::ConcatEven(d, p[1], p[0]);
-    out[1] = hn::ConcatOdd(d, p[1], p[0]);
-  } else {
-    out[0] = p[0];
-  }
+// The 16-bit fields at byte offsets `offset` (low half) and offset + 2 (high half) of each row.
+HWY_INLINE VI32 GatherU32(const uint8_t* const* rows, VI32 row_offsets, size_t offset) {
+#ifdef POCKET_EXP_GATHER
+  return hn::GatherOffset(DI32(), reinterpret_cast<const int32_t*>(rows[0] + offset), row_offsets);
+#else
+  (void)row_offsets;
+  alignas(64) int32_t v[kR];
+  for (int r = 0; r < kR; ++r) v[r] = static_cast<int32_t>(LoadU32(rows[r] + offset));
+  return hn::Load(DI32(), v);
+#endif
 }
 
-// f16 field at `offset` of block b of each row, as floats (lane = row).
-HWY_INLINE VF32 GatherF16(const uint8_t* const* rows, size_t offset) {
-  constexpr int R = kW / 4;
+HWY_INLINE VF32 HalfToFloat(VI32 bits16) {
   const DF32 df;
+  const hn::Rebind<uint16_t, DI32> du16;
   const hn::Rebind<hwy::float16_t, DF32> dh;
-  alignas(64) uint16_t h[R];
-  for (int r = 0; r < R; ++r) std::memcpy(&h[r], rows[r] + offset, 2);
-  return hn::PromoteTo(df, hn::Load(dh, reinterpret_cast<const hwy::float16_t*>(h)));
+  return hn::PromoteTo(df, hn::BitCast(dh, hn::DemoteTo(du16, bits16)));
 }
 
 // y[r - r0] = dot(row r, x) for one token.
 template <class Fmt>
 void MatvecLegacy(const WeightView& w, int64_t r0, int64_t r1, const uint8_t* xq, float* y) {
-  constexpr int R = kW / 4;
   const DI32 di;
   const DF32 df;
+  const DI8 di8;
   const DU8 du8;
   const int64_t nb = w.cols / 32;
-  for (int64_t g = r0; g < r1; g += R) {
-    const uint8_t* rows[R];
-    for (int r = 0; r < R; ++r) rows[r] = w.data + static_cast<size_t>(std::min(g + r, r1 - 1)) * w.row_bytes;
-    VF32 acc = hn::Zero(df);
-    for (int64_t b = 0; b < nb; b += kBlocksPerStep) {
-      const int64_t b2 = std::min(b + 1, nb - 1);  // second block of the step (kW = 64); repeats b at the end
-      const size_t off_a = static_cast<size_t>(b) * Fmt::kBytes, off_b = static_cast<size_t>(b2) * Fmt::kBytes;
-      const uint8_t* xa = xq + static_cast<size_t>(b) * Fmt::kXBytes;
-      const uint8_t* xb = xq + static_cast<size_t>(b2) * Fmt::kXBytes;
-      VI32 p[R];
-      VI32 xsum = hn::Zero(di);
-      for (int h = 0; h < kHalves; ++h) {
-        const VI8 x = LoadActivations(xa + Fmt::kXQs, xb + Fmt::kXQs, h);
-        if constexpr (Fmt::kOffset != 0) xsum = DotU8I8(xsum, hn::Set(du8, uint8_t{1}), x);
-        for (int r = 0; r < R; ++r) {
-          p[r] = DotQuants<Fmt>(h == 0 ? hn::Zero(di) : p[r], LoadQuants<Fmt>(rows[r] + off_a, rows[r] + off_b, h), x);
-        }
-      }
-      VI32 sums[kBlocksPerStep];
-      FoldRows(p, sums);
-      for (int k = 0; k < kBlocksPerStep && b + k < nb; ++k) {
-        const uint8_t* xblk = k == 0 ? xa : xb;
-        const size_t off = k == 0 ? off_a : off_b;
-        VI32 sumi = sums[k];
-        if constexpr (Fmt::kOffset != 0) {
-          int32_t xs;
-          if constexpr (kBlocksPerStep == 2) {
-            const hn::Half<DI32> dh;
-            xs = ReduceSumD(dh, k == 0 ? hn::LowerHalf(dh, xsum) : hn::UpperHalf(dh, xsum));
-          } else {
-            xs = ReduceSum(xsum);
-          }
-          sumi = hn::Sub(sumi, hn::Set(di, Fmt::kOffset * xs));
-        }
-        const VF32 dx = GatherF16(rows, off);
-        const VF32 dy = hn::Set(df, LoadF16(xblk));
-        VF32 mx = dx, sy = dy;
-        if constexpr (Fmt::kMin) {
-          mx = GatherF16(rows, off + Fmt::kM);
-          sy = hn::Set(df, LoadF16(xblk + 2));
-        }
-        acc = hn::Add(acc, Fmt::Term(hn::ConvertTo(df, sumi), dx, dy, mx, sy));
-      }
+  // Σ activation quants per block (removes the stored quants' offset); cached for typical widths.
+  constexpr int64_t kCached = 512;
+  int32_t xsum_cache[kCached];
+  const auto xsum_of = [&](int64_t b) {
+    const uint8_t* xb = xq + static_cast<size_t>(b) * Fmt::kXBytes + Fmt::kXQs;
+    const auto ones = hn::Set(du8, uint8_t{1});
+    const VI8 lo = hn::LoadDup128(di8, reinterpret_cast<const int8_t*>(xb));
+    const VI8 hi = hn::LoadDup128(di8, reinterpret_cast<const int8_t*>(xb) + 16);
+    return ReduceSum(DotU8I8(DotU8I8(hn::Zero(di), ones, lo), ones, hi)) / kRowsPerVec;
+  };
+  if constexpr (Fmt::kOffset != 0) {
+    for (int64_t b = 0; b < std::min(nb, kCached); ++b) xsum_cache[b] = xsum_of(b);
+  }
+  for (int64_t g = r0; g < r1; g += kR) {
+    const uint8_t* rows[kR];
+    alignas(64) int32_t offsets[kR];
+    for (int r = 0; r < kR; ++r) {
+      rows[r] = w.data + static_cast<size_t>(std::min(g + r, r1 - 1)) * w.row_bytes;
+      offsets[r] = static_cast<int32_t>(rows[r] - rows[0]);
     }
-    alignas(64) float out[R];
+    const VI32 row_offsets = hn::Load(di, offsets);
+    // Many rows are read side by side in small steps, which the hardware prefetchers follow poorly:
+    // while this group computes, request the next group's rows (contiguous in memory), spread
+    // evenly over the block loop.
+    const uint8_t* next = w.data + static_cast<size_t>(std::min(g + kR, r1)) * w.row_bytes;
+    const size_t next_lines =
+        static_cast<size_t>(std::max<int64_t>(0, std::min(r1, g + 2 * kR) - g - kR)) * w.row_bytes / 64;
+    const size_t lines_per_block = (next_lines + static_cast<size_t>(nb) - 1) / static_cast<size_t>(nb);
+    VF32 acc = hn::Zero(df);
+    for (int64_t b = 0; b < nb; ++b) {
+      const size_t off = static_cast<size_t>(b) * Fmt::kBytes;
+      for (size_t i = 0, l = static_cast<size_t>(b) * lines_per_block; i < lines_per_block && l < next_lines;
+           ++i, ++l) {
+        hwy::Prefetch(next + 64 * l);
+      }
+      const uint8_t* xb = xq + static_cast<size_t>(b) * Fmt::kXBytes;
+      const VI8 x_lo = hn::LoadDup128(di8, reinterpret_cast<const int8_t*>(xb + Fmt::kXQs));
+      const VI8 x_hi = hn::LoadDup128(di8, reinterpret_cast<const int8_t*>(xb + Fmt::kXQs + 16));
+      const VI32 p0 = RowPartials<Fmt>(rows, 0, off, x_lo, x_hi);
+      const VI32 p1 = RowPartials<Fmt>(rows, 1, off, x_lo, x_hi);
+      const VI32 p2 = RowPartials<Fmt>(rows, 2, off, x_lo, x_hi);
+      const VI32 p3 = RowPartials<Fmt>(rows, 3, off, x_lo, x_hi);
+      VI32 sumi = PairSums(PairSums(p0, p1), PairSums(p2, p3));  // lane r: exact block sum of row r
+      if constexpr (Fmt::kOffset != 0) {
+        sumi = hn::Sub(sumi, hn::Set(di, Fmt::kOffset * (b < kCached ? xsum_cache[b] : xsum_of(b))));
+      }
+      const VI32 fields = GatherU32(rows, row_offsets, off);  // d, and m for the *_1 formats
+      const VF32 dx = HalfToFloat(hn::And(fields, hn::Set(di, 0xFFFF)));
+      const VF32 dy = hn::Set(df, LoadF16(xb));
+      VF32 mx = dx, sy = dy;
+      if constexpr (Fmt::kMin) {
+        mx = HalfToFloat(hn::BitCast(di, hn::ShiftRight<16>(hn::BitCast(DU32(), fields))));
+        sy = hn::Set(df, LoadF16(xb + 2));
+      }
+      acc = hn::Add(acc, Fmt::Term(hn::ConvertTo(df, sumi), dx, dy, mx, sy));
+    }
+    alignas(64) float out[kR];
     hn::Store(acc, df, out);
-    for (int r = 0; r < R && g + r < r1; ++r) y[g + r - r0] = out[r];
+    for (int r = 0; r < kR && g + r < r1; ++r) y[g + r - r0] = out[r];
   }
 }
 
