@@ -115,6 +115,7 @@ export function hardCases(specialTexts, otherTexts) {
     yaml: "key:\n  - item1\n  - item2\n    nested: value\n",
     makefile: "all: main.o\n\t$(CC) -o app main.o\n\nclean:\n\trm -f *.o app\n",
     html: "<html><body><table><tr><td>1</td><td>2</td></tr></table><h1>T</h1><b>x</b><i>y</i></body></html>",
+    html_spaced: "<tr> <td>1</td> </tr>\n<p> </p> <b> </b> a> </b x>  </y",
     markdown: "# Title\n\n* item\n* **bold** _it_ `code`\n\n```js\nconst x = 1;\n```\n",
   };
   for (const [k, t] of Object.entries(code)) add(`code/${k}`, t);
