@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# Installs the pinned npm test tools (llama.cpp via node-llama-cpp) unless already present.
+# Installs the pinned npm test tools unless already present: llama.cpp via node-llama-cpp (tests/oracle)
+# and the public-domain text corpora for tokenizer parity (tests/tokenizer). Nothing is compiled.
 set -euo pipefail
-cd "$(dirname "$0")/../tests/oracle"
-if [ ! -d node_modules/node-llama-cpp ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  # Prebuilt llama.cpp binaries come inside the npm packages; nothing is downloaded or compiled.
-  NODE_LLAMA_CPP_SKIP_DOWNLOAD=true npm ci --no-audit --no-fund
-fi
+root="$(cd "$(dirname "$0")/.." && pwd)"
+for dir in tests/oracle tests/tokenizer; do
+  cd "$root/$dir"
+  if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    # Prebuilt llama.cpp binaries come inside the npm packages; nothing is downloaded or built.
+    NODE_LLAMA_CPP_SKIP_DOWNLOAD=true npm ci --no-audit --no-fund
+  fi
+done
