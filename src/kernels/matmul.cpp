@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdlib>
 
 #include "kernels/simd/simd.h"
 #include "tensor/quants.h"
@@ -28,11 +29,36 @@ int64_t chunk_begin(int64_t rows, int64_t parts, int64_t i) {
   return std::min(rows, (groups * i / parts) * kRowAlign);
 }
 
+// POCKET_MATMUL_REFERENCE=1 runs the scalar reference kernels instead (for bisecting numerics).
+bool use_reference() {
+  static const bool on = [] {
+    const char* v = std::getenv("POCKET_MATMUL_REFERENCE");
+    return v != nullptr && v[0] != '\0' && v[0] != '0';
+  }();
+  return on;
+}
+
+void matmul_reference(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, int64_t y_stride,
+                      ThreadPool& pool, MatmulScratch& scratch) {
+  const GgmlType xt = vec_dot_type(w.type);
+  const size_t xrow = row_size(xt, w.cols);
+  scratch.xq.resize(xrow * static_cast<size_t>(n_tokens));
+  for (int64_t t = 0; t < n_tokens; ++t) quantize_row(xt, x + t * w.cols, scratch.xq.data() + t * xrow, w.cols);
+  pool.parallel_for(w.rows, 16, [&](int64_t rb, int64_t re, int) {
+    for (int64_t r = rb; r < re; ++r) {
+      for (int64_t t = 0; t < n_tokens; ++t) {
+        y[t * y_stride + r] = vec_dot_ref(w.type, w.row(r), scratch.xq.data() + t * xrow, w.cols);
+      }
+    }
+  });
+}
+
 }  // namespace
 
 void matmul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, int64_t y_stride, ThreadPool& pool,
             MatmulScratch& scratch) {
   if (n_tokens <= 0 || w.rows <= 0) return;
+  if (use_reference()) return matmul_reference(w, x, n_tokens, y, y_stride, pool, scratch);
   const GgmlType xt = vec_dot_type(w.type);
   const size_t xrow = row_size(xt, w.cols);
   if (scratch.xq.size() < xrow * static_cast<size_t>(n_tokens)) scratch.xq.resize(xrow * static_cast<size_t>(n_tokens));

@@ -56,22 +56,55 @@ HWY_INLINE P32 Shl(P32 v, int bits) {
 }
 
 // A super-block unpacked: quants (unsigned) in element order and sub-block scales.
+using D16B = hn::FixedTag<int8_t, 16>;
+
 struct Unpacked {
   P32 q[8];
-  int32_t scale[16];  // per sub-block (8 of 32 elements or 16 of 16)
-  int sub;            // sub-block size: 32 or 16
-  float d;            // super-block scale times the activation scale
-  float bias;         // constant term: -(dmin * dy) * Σ min * bsum, or -(d * dy) * offset * Σ scale * bsum
+  hn::Vec<D16B> scale;  // per sub-block (8 of 32 elements, lanes 8..15 unused, or 16 of 16); fit int8
+  int sub;              // sub-block size: 32 or 16
+  float d;              // super-block scale times the activation scale
+  float bias;           // constant term: -(dmin * dy) * Σ min * bsum, or -(d * dy) * offset * Σ scale * bsum
 };
 
+// Σ_j a[j] * bsums[j] over the 16 sub-block sums of a Q8_K block (int16 multiply-add).
+HWY_INLINE int32_t DotBsums(hn::Vec<hn::FixedTag<int16_t, 16> > a, const int16_t* bsums) {
+  const hn::FixedTag<int16_t, 16> d16;
+  const hn::FixedTag<int32_t, 8> d32;
+  auto sum1 = hn::Zero(d32);
+  const auto sum0 = hn::ReorderWidenMulAccumulate(d32, a, hn::LoadU(d16, bsums), hn::Zero(d32), sum1);
+  return ReduceSumD(d32, hn::RearrangeToOddPlusEven(sum0, sum1));
+}
+
+// 16 int8 values widened to int16.
+HWY_INLINE hn::Vec<hn::FixedTag<int16_t, 16> > Widen16(hn::Vec<D16B> v) {
+  return hn::PromoteTo(hn::FixedTag<int16_t, 16>(), v);
+}
+
+// q4_K / q5_K: the 8 scales (lanes 0..7) and 8 mins (lanes 8..15) decoded from the 12 packed bytes
+// with word operations (same values as get_scale_min_k4), and Σ_j min_j * (bsums[2j] + bsums[2j + 1]).
+HWY_INLINE int32_t ScalesAndMinTermK4(const uint8_t* packed, const int16_t* bsums, hn::Vec<D16B>* scale) {
+  constexpr uint32_t kLow6 = 0x3f3f3f3f, kLow4 = 0x0f0f0f0f, kLow2 = 0x03030303;
+  uint32_t w[3];
+  std::memcpy(w, packed, 12);
+  const uint32_t sc_lo = w[0] & kLow6;
+  const uint32_t sc_hi = (w[2] & kLow4) | (((w[0] >> 6) & kLow2) << 4);
+  const uint32_t m_lo = w[1] & kLow6;
+  const uint32_t m_hi = ((w[2] >> 4) & kLow4) | (((w[1] >> 6) & kLow2) << 4);
+  // Built in registers: a store / wider reload would stall store forwarding.
+  const hn::FixedTag<uint32_t, 4> d32;
+  const auto words = hn::Vec<decltype(d32)>{
+      _mm_set_epi32(static_cast<int>(m_hi), static_cast<int>(m_lo), static_cast<int>(sc_hi), static_cast<int>(sc_lo))};
+  *scale = hn::BitCast(D16B(), words);
+  // Each min twice, to pair with both 16-element halves of its sub-block.
+  const hn::FixedTag<int16_t, 8> d8;
+  const hn::FixedTag<int8_t, 8> di8x8;
+  const auto mins = hn::PromoteTo(d8, hn::UpperHalf(di8x8, *scale));
+  const hn::FixedTag<int16_t, 16> d16;
+  return DotBsums(hn::Combine(d16, hn::InterleaveUpper(d8, mins, mins), hn::InterleaveLower(d8, mins, mins)), bsums);
+}
+
 HWY_INLINE void UnpackQ4K(const BlockQ4_K& b, const BlockQ8_K& x, Unpacked& u) {
-  int32_t summ = 0;
-  for (int j = 0; j < 8; ++j) {
-    uint8_t sc, m;
-    get_scale_min_k4(j, b.scales, &sc, &m);
-    u.scale[j] = sc;
-    summ += m * (x.bsums[2 * j] + x.bsums[2 * j + 1]);
-  }
+  const int32_t summ = ScalesAndMinTermK4(b.scales, x.bsums, &u.scale);
   for (int c = 0; c < 4; ++c) {
     const P32 v = Load32(b.qs + 32 * c);
     u.q[2 * c] = Bits(v, 0, 0x0F);
@@ -83,13 +116,7 @@ HWY_INLINE void UnpackQ4K(const BlockQ4_K& b, const BlockQ8_K& x, Unpacked& u) {
 }
 
 HWY_INLINE void UnpackQ5K(const BlockQ5_K& b, const BlockQ8_K& x, Unpacked& u) {
-  int32_t summ = 0;
-  for (int j = 0; j < 8; ++j) {
-    uint8_t sc, m;
-    get_scale_min_k4(j, b.scales, &sc, &m);
-    u.scale[j] = sc;
-    summ += m * (x.bsums[2 * j] + x.bsums[2 * j + 1]);
-  }
+  const int32_t summ = ScalesAndMinTermK4(b.scales, x.bsums, &u.scale);
   const P32 qh = Load32(b.qh);
   for (int c = 0; c < 4; ++c) {
     const P32 v = Load32(b.qs + 32 * c);
@@ -102,11 +129,8 @@ HWY_INLINE void UnpackQ5K(const BlockQ5_K& b, const BlockQ8_K& x, Unpacked& u) {
 }
 
 HWY_INLINE void UnpackQ6K(const BlockQ6_K& b, const BlockQ8_K& x, Unpacked& u) {
-  int32_t corr = 0;
-  for (int j = 0; j < 16; ++j) {
-    u.scale[j] = b.scales[j];
-    corr += b.scales[j] * x.bsums[j];
-  }
+  u.scale = hn::LoadU(D16B(), b.scales);
+  const int32_t corr = DotBsums(Widen16(u.scale), x.bsums);
   for (int h = 0; h < 2; ++h) {
     const P32 a = Load32(b.ql + 64 * h), c = Load32(b.ql + 64 * h + 32), qh = Load32(b.qh + 32 * h);
     u.q[4 * h + 0] = hn::Or(Bits(a, 0, 0x0F), Shl(Bits(qh, 0, 3), 4));
@@ -120,11 +144,10 @@ HWY_INLINE void UnpackQ6K(const BlockQ6_K& b, const BlockQ8_K& x, Unpacked& u) {
 }
 
 HWY_INLINE void UnpackQ3K(const BlockQ3_K& b, const BlockQ8_K& x, Unpacked& u) {
-  int32_t corr = 0;
-  for (int j = 0; j < 16; ++j) {
-    u.scale[j] = q3_k_scale(b.scales, j) - 32;
-    corr += u.scale[j] * x.bsums[j];
-  }
+  alignas(16) int8_t sc[16];
+  for (int j = 0; j < 16; ++j) sc[j] = static_cast<int8_t>(q3_k_scale(b.scales, j) - 32);
+  u.scale = hn::Load(D16B(), sc);
+  const int32_t corr = DotBsums(Widen16(u.scale), x.bsums);
   const P32 hm = Load32(b.hmask);
   for (int h = 0; h < 2; ++h) {
     const P32 v = Load32(b.qs + 32 * h);
@@ -139,11 +162,11 @@ HWY_INLINE void UnpackQ3K(const BlockQ3_K& b, const BlockQ8_K& x, Unpacked& u) {
 }
 
 HWY_INLINE void UnpackQ2K(const BlockQ2_K& b, const BlockQ8_K& x, Unpacked& u) {
-  int32_t summ = 0;
-  for (int j = 0; j < 16; ++j) {
-    u.scale[j] = b.scales[j] & 0xF;
-    summ += (b.scales[j] >> 4) * x.bsums[j];
-  }
+  const hn::FixedTag<uint8_t, 16> du;
+  const auto packed = hn::LoadU(du, b.scales);
+  u.scale = hn::BitCast(D16B(), hn::And(packed, hn::Set(du, uint8_t{0xF})));
+  const auto mins = hn::BitCast(D16B(), hn::ShiftRight<4>(packed));
+  const int32_t summ = DotBsums(Widen16(mins), x.bsums);
   for (int h = 0; h < 2; ++h) {
     const P32 v = Load32(b.qs + 32 * h);
     for (int j = 0; j < 4; ++j) u.q[4 * h + j] = Bits(v, 2 * j, 3);
@@ -158,34 +181,40 @@ HWY_INLINE VI32 ScaledDot(const Unpacked& u, const int8_t* xqs) {
   const DI32 di;
   VI32 isum = hn::Zero(di);
 #if POCKET_W == 64
-  {
-    const DU8 du8;
-    const DI8 di8;
+  // Lane i of chunk k (64 elements) belongs to sub-block (64k + 4i) / sub.
+  alignas(64) static constexpr auto kIndex = [] {
+    struct {
+      int32_t sub32[4][16];
+      int32_t sub16[4][16];
+    } t{};
     for (int k = 0; k < 4; ++k) {
-      const VU8 q = hn::Combine(du8, u.q[2 * k + 1], u.q[2 * k]);
-      const VI32 dp = DotU8I8(hn::Zero(di), q, hn::LoadU(di8, xqs + 64 * k));
-      VI32 sc;
-      if (u.sub == 32) {
-        sc = hn::IfThenElse(hn::FirstN(di, 8), hn::Set(di, u.scale[2 * k]), hn::Set(di, u.scale[2 * k + 1]));
-      } else {
-        const VI32 lo = hn::IfThenElse(hn::FirstN(di, 4), hn::Set(di, u.scale[4 * k]), hn::Set(di, u.scale[4 * k + 1]));
-        const VI32 hi =
-            hn::IfThenElse(hn::FirstN(di, 12), hn::Set(di, u.scale[4 * k + 2]), hn::Set(di, u.scale[4 * k + 3]));
-        sc = hn::IfThenElse(hn::FirstN(di, 8), lo, hi);
+      for (int i = 0; i < 16; ++i) {
+        t.sub32[k][i] = (64 * k + 4 * i) / 32;
+        t.sub16[k][i] = (64 * k + 4 * i) / 16;
       }
-      isum = hn::Add(isum, hn::Mul(dp, sc));
     }
+    return t;
+  }();
+  const DU8 du8;
+  const DI8 di8;
+  const VI32 all = hn::PromoteTo(di, u.scale);
+  for (int k = 0; k < 4; ++k) {
+    const VU8 q = hn::Combine(du8, u.q[2 * k + 1], u.q[2 * k]);
+    const VI32 dp = DotU8I8(hn::Zero(di), q, hn::LoadU(di8, xqs + 64 * k));
+    const int32_t* index = u.sub == 32 ? kIndex.sub32[k] : kIndex.sub16[k];
+    const VI32 sc = hn::TableLookupLanes(all, hn::SetTableIndices(di, index));
+    isum = hn::Add(isum, hn::Mul(dp, sc));
   }
 #else
-  {
-    const DI8 di8;
-    for (int p = 0; p < 8; ++p) {
-      const VI32 dp = DotU8I8(hn::Zero(di), u.q[p], hn::LoadU(di8, xqs + 32 * p));
-      const VI32 sc =
-          u.sub == 32 ? hn::Set(di, u.scale[p])
-                      : hn::IfThenElse(hn::FirstN(di, 4), hn::Set(di, u.scale[2 * p]), hn::Set(di, u.scale[2 * p + 1]));
-      isum = hn::Add(isum, hn::Mul(dp, sc));
-    }
+  const DI8 di8;
+  alignas(16) int8_t scale[16];
+  hn::Store(u.scale, D16B(), scale);
+  for (int p = 0; p < 8; ++p) {
+    const VI32 dp = DotU8I8(hn::Zero(di), u.q[p], hn::LoadU(di8, xqs + 32 * p));
+    const VI32 sc = u.sub == 32
+                        ? hn::Set(di, scale[p])
+                        : hn::IfThenElse(hn::FirstN(di, 4), hn::Set(di, scale[2 * p]), hn::Set(di, scale[2 * p + 1]));
+    isum = hn::Add(isum, hn::Mul(dp, sc));
   }
 #endif
   return isum;
