@@ -3,7 +3,7 @@
 // (reference, first) against pocket's, or two greedy token lists.
 //
 //   node compare_logits.mjs REF.f32 TEST.f32 --vocab V [--max-abs X] [--mean-abs X]
-//                           [--min-argmax-agree F] [--tie-eps E] [--label NAME]
+//                           [--min-argmax-agree F] [--tie-eps E] [--label NAME] [--json]
 //   node compare_logits.mjs --tokens REF.txt TEST.txt [--margins REF_MARGINS.txt --tie-eps E] [--label NAME]
 //
 // Prints the number of positions, max|Δ| (and where), mean|Δ|, and argmax agreement; exits 1 if a
@@ -11,7 +11,7 @@
 // fraction (0.95) or a percentage (95). Positions where the reference's top two logits are within
 // --tie-eps of each other are reported as near-ties and count as agreeing when the test argmax is one
 // of the tied tokens (default 0: exact agreement required). −inf in both files at the same place (a
-// suppressed token) counts as equal.
+// suppressed token) counts as equal. --json: one JSON object with the figures instead of the text.
 // --tokens: comma/space-separated token id lists must be identical; prints the first mismatch. With
 // --margins (the reference's top-1 margin per step, from llama_oracle.mjs --margins-out) and --tie-eps,
 // a first divergence at a step whose reference margin is below E is reported as a near-tie and accepted.
@@ -49,6 +49,7 @@ function parseArgs(argv) {
       }
       case "--tie-eps": a.tieEps = num(need(i), k); i++; break;
       case "--label": a.label = need(i); i++; break;
+      case "--json": a.json = true; break;
       case "--tokens": a.tokens = true; break;
       case "--margins": a.margins = need(i); i++; break;
       case "--help": case "-h":
@@ -137,6 +138,10 @@ function compareLogits(a) {
   const meanAbs = count > 0 ? sumAbs / count : 0;
   const refStd = Math.sqrt(Math.max(0, refSq / (n * V) - (refSum / (n * V)) ** 2));
   const prefix = a.label ? `${a.label}: ` : "";
+  if (a.json) {
+    console.log(JSON.stringify({ positions: n, vocab: V, maxAbs, meanAbs, agree, agreeFrac: agree / n, refStd, nan }));
+    return nan > 0 ? 1 : 0;
+  }
   console.log(`${prefix}positions ${n}  vocab ${V}  max|Δ| ${maxAbs.toExponential(3)}` +
     (maxPos >= 0 ? ` (pos ${maxPos}, token ${maxTok})` : "") +
     `  mean|Δ| ${meanAbs.toExponential(3)}  argmax agree ${agree}/${n} (${(100 * agree / n).toFixed(1)}%)` +

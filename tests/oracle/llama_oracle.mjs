@@ -3,12 +3,13 @@
 //
 //   node llama_oracle.mjs --model M.gguf --tokens 2,105,... --logits-out F.f32 [--threads N]
 //                         [--decode-from K] [--generate N --tokens-out T.txt] [--no-suppress]
-//                         [--margins-out M.txt] [--context N] [--quiet | --verbose]
+//                         [--margins-out M.txt] [--context N] [--kv-type F32|F16] [--quiet | --verbose]
 //
 // Logits: the token ids are evaluated as ONE prefill batch (n_batch = n_ubatch >= n_tokens, so llama.cpp
 // does not split it), with an F32 KV cache and flash attention off. The output file holds raw
 // little-endian float32 logits, n_tokens × n_vocab, row i = the prediction after token i. They are the
-// model's output after its final soft-cap; no sampler transform is applied.
+// model's output after its final soft-cap; no sampler transform is applied. --threads defaults to 1:
+// ggml's threads spin at barriers, which is very slow when the cores are shared with other processes.
 // --decode-from K: prefill tokens[0..K) in one batch, then feed the rest one token per llama_decode
 // call, collecting the same rows (tests the decode path).
 // --generate N: after the prompt, N greedy tokens (argmax, one decode per token), written
@@ -25,7 +26,7 @@ function die(msg) {
 }
 
 function parseArgs(argv) {
-  const a = { threads: 2, decodeFrom: -1, generate: 0, suppress: true, quiet: false };
+  const a = { threads: 1, decodeFrom: -1, generate: 0, suppress: true, quiet: false };
   const need = (i) => {
     if (i + 1 >= argv.length) die(`${argv[i]} needs a value`);
     return argv[i + 1];
@@ -42,6 +43,7 @@ function parseArgs(argv) {
       case "--tokens-out": a.tokensOut = need(i); i++; break;
       case "--margins-out": a.marginsOut = need(i); i++; break;
       case "--context": a.context = parseInt(need(i), 10); i++; break;
+      case "--kv-type": a.kvType = need(i).toUpperCase(); i++; break;
       case "--no-suppress": a.suppress = false; break;
       case "--quiet": case "-q": a.quiet = true; break;
       case "--verbose": case "-v": a.verbose = true; break;
@@ -152,8 +154,8 @@ async function main() {
     sequences: 1,
     flashAttention: false,
     threads: a.threads,
-    experimentalKvCacheKeyType: "F32",
-    experimentalKvCacheValueType: "F32",
+    experimentalKvCacheKeyType: a.kvType ?? "F32",
+    experimentalKvCacheValueType: a.kvType ?? "F32",
   });
   const ctx = context._ctx;  // AddonContext: the raw llama_context
   // The addon's sampler (a llama_sampler chain); temperature 0 = greedy only, so logits pass through untouched.
