@@ -117,86 +117,110 @@ int32_t QuantOffset(GgmlType t) {
   }
 }
 
-// Decodes unit u of a row: q[U] stored quants, *scale, *min.
-void DecodeUnit(GgmlType t, const uint8_t* row, int64_t u, uint8_t* q, float* scale, float* min) {
-  *min = 0.0f;
+// Decodes block `blk` of a row (32 elements for legacy formats, a 256-element super-block for K
+// formats) into stored quants q[], and one scale / min per unit (1 unit, or 8 / 16 for K formats).
+// Plain loops over whole blocks, which the compiler vectorizes. Returns the elements decoded.
+int DecodeBlock(GgmlType t, const uint8_t* row, int64_t blk, uint8_t* q, float* scale, float* min) {
   switch (t) {
-    case GgmlType::Q4_0: {
-      const auto& b = reinterpret_cast<const BlockQ4_0*>(row)[u];
-      for (int j = 0; j < 16; ++j) q[j] = b.qs[j] & 0xF, q[j + 16] = static_cast<uint8_t>(b.qs[j] >> 4);
-      *scale = fp16_to_fp32(b.d);
-      return;
-    }
+    case GgmlType::Q4_0:
     case GgmlType::Q4_1: {
-      const auto& b = reinterpret_cast<const BlockQ4_1*>(row)[u];
-      for (int j = 0; j < 16; ++j) q[j] = b.qs[j] & 0xF, q[j + 16] = static_cast<uint8_t>(b.qs[j] >> 4);
-      *scale = fp16_to_fp32(b.d);
-      *min = fp16_to_fp32(b.m);
-      return;
+      const bool one = t == GgmlType::Q4_1;
+      const uint8_t* b = row + static_cast<size_t>(blk) * (one ? sizeof(BlockQ4_1) : sizeof(BlockQ4_0));
+      const uint8_t* qs = b + (one ? 4 : 2);
+      for (int j = 0; j < 16; ++j) q[j] = qs[j] & 0xF;
+      for (int j = 0; j < 16; ++j) q[j + 16] = static_cast<uint8_t>(qs[j] >> 4);
+      scale[0] = LoadF16(b);
+      min[0] = one ? LoadF16(b + 2) : 0.0f;
+      return 32;
     }
     case GgmlType::Q5_0:
     case GgmlType::Q5_1: {
       const bool one = t == GgmlType::Q5_1;
-      const uint8_t* blk = row + static_cast<size_t>(u) * (one ? sizeof(BlockQ5_1) : sizeof(BlockQ5_0));
-      const uint8_t* qs = blk + (one ? 8 : 6);
-      const uint32_t qh = LoadU32(blk + (one ? 4 : 2));
-      for (int j = 0; j < 16; ++j) {
-        q[j] = static_cast<uint8_t>((qs[j] & 0xF) | (((qh >> j) & 1) << 4));
-        q[j + 16] = static_cast<uint8_t>((qs[j] >> 4) | (((qh >> (j + 16)) & 1) << 4));
-      }
-      *scale = LoadF16(blk);
-      if (one) *min = LoadF16(blk + 2);
-      return;
+      const uint8_t* b = row + static_cast<size_t>(blk) * (one ? sizeof(BlockQ5_1) : sizeof(BlockQ5_0));
+      const uint8_t* qs = b + (one ? 8 : 6);
+      const uint32_t qh = LoadU32(b + (one ? 4 : 2));
+      for (int j = 0; j < 16; ++j) q[j] = static_cast<uint8_t>((qs[j] & 0xF) | (((qh >> j) & 1) << 4));
+      for (int j = 0; j < 16; ++j) q[j + 16] = static_cast<uint8_t>((qs[j] >> 4) | (((qh >> (j + 16)) & 1) << 4));
+      scale[0] = LoadF16(b);
+      min[0] = one ? LoadF16(b + 2) : 0.0f;
+      return 32;
     }
     case GgmlType::Q8_0: {
-      const auto& b = reinterpret_cast<const BlockQ8_0*>(row)[u];
+      const auto& b = reinterpret_cast<const BlockQ8_0*>(row)[blk];
       for (int j = 0; j < 32; ++j) q[j] = static_cast<uint8_t>(b.qs[j] + (kBiasQ8 ? 128 : 0));
-      *scale = fp16_to_fp32(b.d);
-      return;
+      scale[0] = fp16_to_fp32(b.d);
+      min[0] = 0.0f;
+      return 32;
     }
     case GgmlType::Q2_K: {
-      const auto& b = reinterpret_cast<const BlockQ2_K*>(row)[u / 16];
-      const int j = static_cast<int>(u % 16);
-      for (int e = 0; e < 16; ++e) q[e] = static_cast<uint8_t>(k_quant_2bit(b.qs, 16 * j + e));
-      *scale = fp16_to_fp32(b.d) * static_cast<float>(b.scales[j] & 0xF);
-      *min = fp16_to_fp32(b.dmin) * static_cast<float>(b.scales[j] >> 4);
-      return;
+      const auto& b = reinterpret_cast<const BlockQ2_K*>(row)[blk];
+      for (int h = 0; h < 2; ++h) {
+        for (int k = 0; k < 4; ++k) {
+          for (int l = 0; l < 32; ++l) q[128 * h + 32 * k + l] = (b.qs[32 * h + l] >> (2 * k)) & 3;
+        }
+      }
+      const float d = fp16_to_fp32(b.d), dmin = fp16_to_fp32(b.dmin);
+      for (int j = 0; j < 16; ++j) {
+        scale[j] = d * static_cast<float>(b.scales[j] & 0xF);
+        min[j] = dmin * static_cast<float>(b.scales[j] >> 4);
+      }
+      return 256;
     }
     case GgmlType::Q3_K: {
-      const auto& b = reinterpret_cast<const BlockQ3_K*>(row)[u / 16];
-      const int j = static_cast<int>(u % 16);
-      for (int e = 0; e < 16; ++e) q[e] = static_cast<uint8_t>(q3_k_quant(b, 16 * j + e) + 4);
-      *scale = fp16_to_fp32(b.d) * static_cast<float>(q3_k_scale(b.scales, j) - 32);
-      return;
+      const auto& b = reinterpret_cast<const BlockQ3_K*>(row)[blk];
+      for (int h = 0; h < 2; ++h) {
+        for (int k = 0; k < 4; ++k) {
+          const int p = 4 * h + k;  // 32-element piece
+          for (int l = 0; l < 32; ++l) {
+            q[32 * p + l] = static_cast<uint8_t>(((b.qs[32 * h + l] >> (2 * k)) & 3) | (((b.hmask[l] >> p) & 1) << 2));
+          }
+        }
+      }
+      const float d = fp16_to_fp32(b.d);
+      for (int j = 0; j < 16; ++j) scale[j] = d * static_cast<float>(q3_k_scale(b.scales, j) - 32), min[j] = 0.0f;
+      return 256;
     }
     case GgmlType::Q4_K:
     case GgmlType::Q5_K: {
       const bool five = t == GgmlType::Q5_K;
-      const int j = static_cast<int>(u % 8);
-      const uint8_t* blk = row + static_cast<size_t>(u / 8) * (five ? sizeof(BlockQ5_K) : sizeof(BlockQ4_K));
-      uint8_t sc, m;
-      if (five) {
-        const auto& b = *reinterpret_cast<const BlockQ5_K*>(blk);
-        for (int e = 0; e < 32; ++e) q[e] = static_cast<uint8_t>(q5_k_quant(b, 32 * j + e));
-        get_scale_min_k4(j, b.scales, &sc, &m);
-      } else {
-        const auto& b = *reinterpret_cast<const BlockQ4_K*>(blk);
-        for (int e = 0; e < 32; ++e) q[e] = static_cast<uint8_t>(q4_k_quant(b, 32 * j + e));
-        get_scale_min_k4(j, b.scales, &sc, &m);
+      const uint8_t* b = row + static_cast<size_t>(blk) * (five ? sizeof(BlockQ5_K) : sizeof(BlockQ4_K));
+      const uint8_t* scales = b + 4;
+      const uint8_t* qh = b + 4 + kKScaleSize;
+      const uint8_t* qs = five ? qh + 32 : qh;
+      for (int c = 0; c < 4; ++c) {
+        for (int l = 0; l < 32; ++l) q[64 * c + l] = qs[32 * c + l] & 0xF;
+        for (int l = 0; l < 32; ++l) q[64 * c + 32 + l] = static_cast<uint8_t>(qs[32 * c + l] >> 4);
+        if (five) {
+          for (int l = 0; l < 32; ++l) q[64 * c + l] |= static_cast<uint8_t>(((qh[l] >> (2 * c)) & 1) << 4);
+          for (int l = 0; l < 32; ++l) q[64 * c + 32 + l] |= static_cast<uint8_t>(((qh[l] >> (2 * c + 1)) & 1) << 4);
+        }
       }
-      *scale = LoadF16(blk) * static_cast<float>(sc);
-      *min = LoadF16(blk + 2) * static_cast<float>(m);
-      return;
+      const float d = LoadF16(b), dmin = LoadF16(b + 2);
+      for (int j = 0; j < 8; ++j) {
+        uint8_t sc, m;
+        get_scale_min_k4(j, scales, &sc, &m);
+        scale[j] = d * static_cast<float>(sc);
+        min[j] = dmin * static_cast<float>(m);
+      }
+      return 256;
     }
     case GgmlType::Q6_K: {
-      const auto& b = reinterpret_cast<const BlockQ6_K*>(row)[u / 16];
-      const int j = static_cast<int>(u % 16);
-      for (int e = 0; e < 16; ++e) q[e] = static_cast<uint8_t>(q6_k_quant(b, 16 * j + e) + 32);
-      *scale = fp16_to_fp32(b.d) * static_cast<float>(b.scales[j]);
-      return;
+      const auto& b = reinterpret_cast<const BlockQ6_K*>(row)[blk];
+      for (int h = 0; h < 2; ++h) {
+        const uint8_t* ql = b.ql + 64 * h;
+        const uint8_t* qh = b.qh + 32 * h;
+        uint8_t* o = q + 128 * h;
+        for (int l = 0; l < 32; ++l) o[l] = static_cast<uint8_t>((ql[l] & 0xF) | ((qh[l] & 3) << 4));
+        for (int l = 0; l < 32; ++l) o[32 + l] = static_cast<uint8_t>((ql[32 + l] & 0xF) | (((qh[l] >> 2) & 3) << 4));
+        for (int l = 0; l < 32; ++l) o[64 + l] = static_cast<uint8_t>((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4));
+        for (int l = 0; l < 32; ++l) o[96 + l] = static_cast<uint8_t>((ql[32 + l] >> 4) | (((qh[l] >> 6) & 3) << 4));
+      }
+      const float d = fp16_to_fp32(b.d);
+      for (int j = 0; j < 16; ++j) scale[j] = d * static_cast<float>(b.scales[j]), min[j] = 0.0f;
+      return 256;
     }
     default:
-      return;
+      return 0;
   }
 }
 
@@ -206,20 +230,22 @@ size_t UnitStride(GgmlType t) {
 
 void PackPanel(const WeightView& w, int64_t r0, int64_t r1, uint8_t* panel) {
   const int64_t U = unit_size(w.type);
-  const int64_t n_units = w.cols / U;
   const size_t stride = UnitStride(w.type);
   const bool mins = has_min(w.type);
-  alignas(64) uint8_t q[32];
+  alignas(64) uint8_t q[256];
+  float scale[16], min[16];
   for (int64_t r = 0; r < kP; ++r) {
     const uint8_t* row = w.data + static_cast<size_t>(std::min(r0 + r, r1 - 1)) * w.row_bytes;
-    for (int64_t u = 0; u < n_units; ++u) {
-      uint8_t* pu = panel + static_cast<size_t>(u) * stride;
-      float scale, min;
-      DecodeUnit(w.type, row, u, q, &scale, &min);
-      for (int64_t g = 0; g < U / 4; ++g) std::memcpy(pu + (g * kP + r) * 4, q + 4 * g, 4);
-      float* f = reinterpret_cast<float*>(pu + U * kP);
-      f[r] = scale;
-      if (mins) f[kP + r] = min;
+    int64_t u = 0;
+    for (int64_t blk = 0; u * U < w.cols; ++blk) {
+      const int n = DecodeBlock(w.type, row, blk, q, scale, min);
+      for (int k = 0; k < n / U; ++k, ++u) {
+        uint8_t* pu = panel + static_cast<size_t>(u) * stride;
+        for (int64_t g = 0; g < U / 4; ++g) std::memcpy(pu + (g * kP + r) * 4, q + k * U + 4 * g, 4);
+        float* f = reinterpret_cast<float*>(pu + U * kP);
+        f[r] = scale[k];
+        if (mins) f[kP + r] = min[k];
+      }
     }
   }
 }
