@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <string>
 #include <vector>
@@ -14,6 +15,7 @@ namespace pocket {
 
 class Gemma4Model;
 class ThreadPool;
+class Tokenizer;
 
 struct EngineOptions {
   int threads = 0;  // ≤ 0: one per hardware thread
@@ -43,6 +45,9 @@ class Engine {
 
   const ModelInfo& info() const { return info_; }
   Result<std::unique_ptr<Session>> new_session(const SessionOptions& options = {});
+  // The model file's tokenizer, or an error naming what is missing (e.g. a file without
+  // tokenizer.ggml.* metadata can still compute logits from token ids).
+  Result<const Tokenizer*> tokenizer() const;
 
   // Internal access for sessions.
   const Gemma4Model& model() const { return *model_; }
@@ -54,6 +59,10 @@ class Engine {
   std::unique_ptr<Gemma4Model> model_;
   std::unique_ptr<ThreadPool> pool_;
   ModelInfo info_;
+  // Built on first use (reading a 262k-token vocabulary takes a moment; `pocket logits` never needs it).
+  mutable std::once_flag tokenizer_once_;
+  mutable std::unique_ptr<Tokenizer> tokenizer_;
+  mutable std::string tokenizer_error_;
 };
 
 class Session {

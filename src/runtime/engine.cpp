@@ -4,6 +4,7 @@
 
 #include "kernels/thread_pool.h"
 #include "model/gemma4_model.h"
+#include "text/tokenizer.h"
 
 namespace pocket {
 
@@ -18,6 +19,22 @@ Engine::Engine(std::unique_ptr<Gemma4Model> model, std::unique_ptr<ThreadPool> p
     : model_(std::move(model)), pool_(std::move(pool)) {
   const auto& c = model_->config();
   info_ = {"gemma4", c.n_vocab, c.n_embd, c.n_layer, c.context_length};
+}
+
+Result<const Tokenizer*> Engine::tokenizer() const {
+  std::call_once(tokenizer_once_, [this] {
+    auto tok = Tokenizer::from_gguf(model_->file());
+    if (!tok) {
+      tokenizer_error_ = tok.error().message;
+    } else if (tok->n_vocab() != info_.n_vocab) {
+      tokenizer_error_ = model_->file().path() + ": tokenizer has " + std::to_string(tok->n_vocab()) +
+                         " tokens but token_embd.weight has " + std::to_string(info_.n_vocab) + " rows";
+    } else {
+      tokenizer_ = std::make_unique<Tokenizer>(std::move(tok).value());
+    }
+  });
+  if (!tokenizer_) return Error{tokenizer_error_};
+  return tokenizer_.get();
 }
 
 Engine::~Engine() = default;

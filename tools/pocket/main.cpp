@@ -9,6 +9,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", "pocket 0.1.0");
   int exit_code = 0;
+  pocket::cli::add_run_command(app, exit_code);
+  pocket::cli::add_chat_command(app, exit_code);
   pocket::cli::add_logits_command(app, exit_code);
   pocket::cli::add_generate_command(app, exit_code);
   pocket::cli::add_synth_command(app, exit_code);

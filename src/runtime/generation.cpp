@@ -1,0 +1,125 @@
+#include "runtime/generation.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "text/tokenizer.h"
+
+namespace pocket {
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// Length of the longest suffix of `text` that is a proper prefix of some stop string: that much text
+// is held back from the stream until it is known not to start a stop string.
+size_t held_back(std::string_view text, const std::vector<std::string>& stops) {
+  size_t hold = 0;
+  for (const auto& s : stops) {
+    for (size_t k = std::min(s.size() - 1, text.size()); k > hold; --k) {
+      if (text.substr(text.size() - k) == std::string_view(s).substr(0, k)) {
+        hold = k;
+        break;
+      }
+    }
+  }
+  return hold;
+}
+
+}  // namespace
+
+std::string_view stop_reason_name(StopReason r) {
+  switch (r) {
+    case StopReason::kEndOfGeneration: return "end of turn";
+    case StopReason::kStopString: return "stop string";
+    case StopReason::kMaxTokens: return "token limit";
+    case StopReason::kContextFull: return "context full";
+    case StopReason::kCancelled: return "cancelled";
+  }
+  return "unknown";
+}
+
+Result<GenerateResult> generate(Session& session, const Tokenizer& tokenizer, std::span<const int32_t> prompt,
+                                const GenerateOptions& options, const TextCallback& on_text,
+                                const std::atomic<bool>* cancel) {
+  if (prompt.empty()) return Error{"empty prompt"};
+  GenerateResult res;
+  const int64_t reused = session.reuse_prefix(prompt);
+  const auto rest = prompt.subspan(static_cast<size_t>(reused));
+  if (session.n_past() + static_cast<int64_t>(rest.size()) > session.context_size()) {
+    return Error{"the prompt (" + std::to_string(prompt.size()) + " tokens) does not fit in the context (" +
+                 std::to_string(session.context_size()) + " tokens)"};
+  }
+  auto t0 = std::chrono::steady_clock::now();
+  auto logits = session.evaluate(rest);
+  if (!logits) return logits.error();
+  res.prompt_tokens = static_cast<int64_t>(rest.size());
+  res.prefill_seconds = seconds_since(t0);
+
+  Sampler sampler(options.sampling);
+  StreamDecoder decoder(tokenizer, options.render_control_tokens);
+  std::string pending;  // decoded text not yet streamed (may start a stop string)
+  size_t streamed = 0;  // bytes of res.text already passed to on_text
+  auto t1 = std::chrono::steady_clock::now();
+  auto emit = [&](size_t upto) {
+    if (upto > streamed && on_text) {
+      const bool go_on = on_text(std::string_view(res.text).substr(streamed, upto - streamed));
+      streamed = upto;
+      return go_on;
+    }
+    streamed = std::max(streamed, upto);
+    return true;
+  };
+  for (;;) {
+    if (cancel && cancel->load()) {
+      res.reason = StopReason::kCancelled;
+      break;
+    }
+    if (options.max_tokens > 0 && static_cast<int>(res.tokens.size()) >= options.max_tokens) {
+      res.reason = StopReason::kMaxTokens;
+      break;
+    }
+    const int32_t tok = sampler.sample(*logits, session.history());
+    if (tokenizer.is_end_of_generation(tok) ||
+        std::find(options.extra_stop_tokens.begin(), options.extra_stop_tokens.end(), tok) !=
+            options.extra_stop_tokens.end()) {
+      res.reason = StopReason::kEndOfGeneration;
+      break;
+    }
+    res.tokens.push_back(tok);
+    res.text += decoder.push(tok);
+    // Stop strings: cut the text at the first one that appears.
+    size_t cut = std::string::npos;
+    for (const auto& s : options.stop_strings) {
+      if (s.empty()) continue;
+      const size_t from = streamed > s.size() ? streamed - s.size() : 0;
+      const size_t at = res.text.find(s, from);
+      if (at != std::string::npos) cut = std::min(cut, at);
+    }
+    if (cut != std::string::npos) {
+      res.text.resize(cut);
+      emit(cut);
+      res.reason = StopReason::kStopString;
+      break;
+    }
+    if (!emit(res.text.size() - held_back(res.text, options.stop_strings))) {
+      res.reason = StopReason::kCancelled;
+      break;
+    }
+    if (session.n_past() >= session.context_size()) {
+      res.reason = StopReason::kContextFull;
+      break;
+    }
+    logits = session.evaluate(std::span<const int32_t>(&tok, 1));
+    if (!logits) return logits.error();
+  }
+  if (res.reason != StopReason::kStopString) {
+    res.text += decoder.flush();
+    emit(res.text.size());
+  }
+  res.decode_seconds = seconds_since(t1);
+  return res;
+}
+
+}  // namespace pocket

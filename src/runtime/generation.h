@@ -1,0 +1,49 @@
+// The decode loop: sample, stream text, stop on end-of-generation tokens, stop strings, a token budget,
+// a full context or cancellation. Works on a Session (KV cache) with a Tokenizer for the text.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pocket/engine.h"
+#include "runtime/sampler.h"
+
+namespace pocket {
+
+class Tokenizer;
+
+enum class StopReason { kEndOfGeneration, kStopString, kMaxTokens, kContextFull, kCancelled };
+std::string_view stop_reason_name(StopReason r);
+
+struct GenerateOptions {
+  SamplingParams sampling = SamplingParams::gemma_defaults();
+  int max_tokens = 512;                    // ≤ 0: until the context is full
+  std::vector<std::string> stop_strings;   // generation ends before any of these texts
+  std::vector<int32_t> extra_stop_tokens;  // in addition to the tokenizer's end-of-generation set
+  bool render_control_tokens = false;      // stream control-token texts (e.g. for the thought parser)
+};
+
+struct GenerateResult {
+  std::vector<int32_t> tokens;  // generated ids (the stop token excluded)
+  std::string text;             // their text, cut before a stop string
+  StopReason reason = StopReason::kMaxTokens;
+  int64_t prompt_tokens = 0;    // evaluated for this call (after prefix reuse)
+  double prefill_seconds = 0;
+  double decode_seconds = 0;
+};
+
+// Called with each new piece of complete UTF-8 text; return false to stop (like a cancel).
+using TextCallback = std::function<bool(std::string_view piece)>;
+
+// Evaluates `prompt` (the whole conversation so far; a prefix already in the session is reused),
+// then generates. `cancel` (may be null) is polled between tokens.
+Result<GenerateResult> generate(Session& session, const Tokenizer& tokenizer, std::span<const int32_t> prompt,
+                                const GenerateOptions& options, const TextCallback& on_text,
+                                const std::atomic<bool>* cancel = nullptr);
+
+}  // namespace pocket

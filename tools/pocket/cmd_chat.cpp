@@ -1,0 +1,144 @@
+// `pocket chat -m M`: interactive multi-turn chat with line editing. Commands: /reset, /system TEXT,
+// /think on|off, /help, /exit. Ctrl-C stops the current answer; Ctrl-D (or /exit) quits.
+#include <editline/readline.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+
+#include "chat_flags.h"
+#include "cli_util.h"
+#include "commands.h"
+
+namespace pocket::cli {
+namespace {
+
+// Set by SIGINT. A signal handler can only reach state with static storage, so this one flag is static.
+std::atomic<bool> g_interrupted{false};
+
+void on_sigint(int) { g_interrupted.store(true); }
+
+void install_sigint_handler() {
+  struct sigaction sa {};
+  sa.sa_handler = on_sigint;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = 0;  // no SA_RESTART: a blocked read returns so the prompt can be redrawn
+  sigaction(SIGINT, &sa, nullptr);
+}
+
+struct ChatArgs {
+  ChatFlags chat;
+};
+
+// Reads one line; nullopt at end of input. Uses line editing on a terminal.
+std::optional<std::string> read_line(bool tty) {
+  for (;;) {
+    if (tty) {
+      char* line = readline("> ");
+      if (line) {
+        std::string s(line);
+        std::free(line);  // allocated by editline with malloc
+        if (!s.empty()) add_history(s.c_str());
+        return s;
+      }
+      if (g_interrupted.exchange(false)) {
+        std::printf("\n");
+        continue;  // Ctrl-C at the prompt: a fresh line, not an exit
+      }
+      return std::nullopt;
+    }
+    std::string s;
+    if (!std::getline(std::cin, s)) return std::nullopt;
+    return s;
+  }
+}
+
+void print_help() {
+  std::printf(
+      "Commands: /reset (forget the conversation), /system TEXT (set the system prompt and reset),\n"
+      "          /think on|off (thinking mode), /help, /exit. Ctrl-C stops an answer, Ctrl-D quits.\n");
+}
+
+int run_chat(const ChatArgs& a) {
+  auto stack = open_chat(a.chat);
+  if (!stack) return report_error(stack.error().message);
+  Conversation& conv = *stack->conversation;
+  const bool tty = isatty(STDIN_FILENO) != 0;
+  install_sigint_handler();
+  if (tty) {
+    std::printf("pocket chat — %s (context %d tokens). /help for commands.\n", a.chat.model.c_str(),
+                stack->session->context_size());
+  }
+  GenerateOptions gen = a.chat.generate_options();
+  while (auto line = read_line(tty)) {
+    std::string text = *line;
+    if (text.find_first_not_of(" \t\r") == std::string::npos) continue;
+    if (!valid_utf8(text)) {
+      std::fprintf(stderr, "pocket: that line is not valid UTF-8; please retype it\n");
+      continue;
+    }
+    if (text == "/exit" || text == "/quit") break;
+    if (text == "/help") {
+      print_help();
+      continue;
+    }
+    if (text == "/reset") {
+      conv.reset();
+      std::printf("[conversation cleared]\n");
+      continue;
+    }
+    if (text.rfind("/system", 0) == 0) {
+      conv.set_system(text.size() > 8 ? text.substr(8) : "");
+      conv.reset();
+      std::printf("[system prompt set; conversation cleared]\n");
+      continue;
+    }
+    if (text == "/think on" || text == "/think off") {
+      conv.set_thinking(text == "/think on");
+      std::printf("[thinking %s]\n", conv.thinking() ? "on" : "off");
+      continue;
+    }
+    if (text[0] == '/') {
+      std::printf("unknown command %s\n", text.c_str());
+      print_help();
+      continue;
+    }
+    g_interrupted.store(false);
+    auto reply = conv.send(ChatMessage::Text("user", text), gen,
+                           [](std::string_view piece) {
+                             std::fwrite(piece.data(), 1, piece.size(), stdout);
+                             std::fflush(stdout);
+                             return true;
+                           },
+                           &g_interrupted, a.chat.show_thinking);
+    std::printf("\n");
+    if (!reply) {
+      std::fprintf(stderr, "pocket: %s\n", reply.error().message.c_str());
+      continue;
+    }
+    if (reply->dropped_messages > 0) {
+      std::fprintf(stderr, "[context full: dropped the %d oldest messages]\n", reply->dropped_messages);
+    }
+    if (reply->generation.reason == StopReason::kCancelled) std::fprintf(stderr, "[stopped]\n");
+    if (reply->generation.reason == StopReason::kContextFull) {
+      std::fprintf(stderr, "[the answer filled the context; older turns will be dropped next time]\n");
+    }
+    print_speed(reply->generation);
+    g_interrupted.store(false);
+  }
+  return 0;
+}
+
+}  // namespace
+
+void add_chat_command(CLI::App& app, int& exit_code) {
+  auto args = std::make_shared<ChatArgs>();
+  CLI::App* cmd = app.add_subcommand("chat", "Interactive multi-turn chat");
+  args->chat.add_to(*cmd);
+  cmd->callback([args, &exit_code] { exit_code = run_chat(*args); });
+}
+
+}  // namespace pocket::cli

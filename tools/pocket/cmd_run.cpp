@@ -1,0 +1,59 @@
+// `pocket run -m M -p "…"`: one user message through the chat format, answer streamed to stdout.
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <memory>
+
+#include "chat_flags.h"
+#include "cli_util.h"
+#include "commands.h"
+
+namespace pocket::cli {
+namespace {
+
+struct RunArgs {
+  ChatFlags chat;
+  std::string prompt;
+  std::string prompt_file;
+};
+
+int run_run(const RunArgs& a) {
+  std::string prompt = a.prompt;
+  if (!a.prompt_file.empty()) {
+    std::ifstream in(a.prompt_file == "-" ? "/dev/stdin" : a.prompt_file, std::ios::binary);
+    if (!in) return report_error(a.prompt_file + ": cannot read");
+    prompt.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  if (prompt.find_first_not_of(" \t\r\n") == std::string::npos) return report_error("empty prompt (use -p TEXT or -f FILE)");
+  if (!valid_utf8(prompt)) return report_error("the prompt is not valid UTF-8");
+  auto stack = open_chat(a.chat);
+  if (!stack) return report_error(stack.error().message);
+  auto reply = stack->conversation->send(ChatMessage::Text("user", prompt), a.chat.generate_options(),
+                                         [](std::string_view piece) {
+                                           std::fwrite(piece.data(), 1, piece.size(), stdout);
+                                           std::fflush(stdout);
+                                           return true;
+                                         },
+                                         nullptr, a.chat.show_thinking);
+  if (!reply) return report_error(reply.error().message);
+  std::printf("\n");
+  for (const auto& call : reply->parsed.tool_calls) {
+    std::fprintf(stderr, "[tool call] %s %s\n", call.name.c_str(), call.arguments.dump().c_str());
+  }
+  print_speed(reply->generation);
+  return 0;
+}
+
+}  // namespace
+
+void add_run_command(CLI::App& app, int& exit_code) {
+  auto args = std::make_shared<RunArgs>();
+  CLI::App* cmd = app.add_subcommand("run", "Answer one prompt with the model, streaming the answer");
+  args->chat.add_to(*cmd);
+  cmd->add_option("-p,--prompt", args->prompt, "The user message");
+  cmd->add_option("-f,--file", args->prompt_file, "Read the user message from a file ('-' = stdin)");
+  cmd->callback([args, &exit_code] { exit_code = run_run(*args); });
+}
+
+}  // namespace pocket::cli
