@@ -5,11 +5,17 @@
 namespace pocket {
 namespace {
 
-// User text is swapped for these markers before rendering, then tokenized on its own with special
-// tokens off, so a user typing "<|turn>" gets plain text.
-constexpr char kMarker = '\x1F';
+// User text is swapped for markers before rendering, then tokenized on its own with special tokens
+// off, so a user typing "<|turn>" gets plain text. The markers are private-use code points (U+E000,
+// U+E001), which the chat format's whitespace trimming leaves alone; they are removed from user text.
+constexpr std::string_view kMarkOpen = "\xEE\x80\x80";
+constexpr std::string_view kMarkClose = "\xEE\x80\x81";
 
-std::string marker(size_t i) { return std::string(1, kMarker) + std::to_string(i) + std::string(1, kMarker); }
+std::string marker(size_t i) { return std::string(kMarkOpen) + std::to_string(i) + std::string(kMarkClose); }
+
+void erase_all(std::string& s, std::string_view what) {
+  for (size_t p; (p = s.find(what)) != std::string::npos;) s.erase(p, what.size());
+}
 
 std::string trim_copy(std::string_view s) {
   size_t b = 0, e = s.size();
@@ -33,8 +39,15 @@ void Conversation::reset() {
 }
 
 Result<std::vector<int32_t>> Conversation::prompt_tokens(const std::vector<ChatMessage>& messages) const {
+  return chat_prompt_tokens(tokenizer_, system_, messages, tools_, format_);
+}
+
+Result<std::vector<int32_t>> chat_prompt_tokens(const Tokenizer& tokenizer, const std::string& system,
+                                                const std::vector<ChatMessage>& messages,
+                                                const std::vector<ToolDeclaration>& tools,
+                                                const ChatFormatOptions& format) {
   std::vector<ChatMessage> all;
-  if (!system_.empty()) all.push_back(ChatMessage::Text("system", system_));
+  if (!system.empty()) all.push_back(ChatMessage::Text("system", system));
   std::vector<std::string> user_texts;
   for (const ChatMessage& m : messages) {
     ChatMessage copy = m;
@@ -42,32 +55,34 @@ Result<std::vector<int32_t>> Conversation::prompt_tokens(const std::vector<ChatM
       for (auto& part : copy.content) {
         if (part.kind != ContentPart::Kind::kText) continue;
         std::string t = trim_copy(part.text);
-        t.erase(std::remove(t.begin(), t.end(), kMarker), t.end());
+        erase_all(t, kMarkOpen);
+        erase_all(t, kMarkClose);
         part.text = marker(user_texts.size());
         user_texts.push_back(std::move(t));
       }
     }
     all.push_back(std::move(copy));
   }
-  auto text = render_chat(all, tools_, format_);
+  auto text = render_chat(all, tools, format);
   if (!text) return text.error();
   // Tokenize template text with special tokens on, user text with them off.
   std::vector<int32_t> ids;
   const std::string& s = *text;
   size_t i = 0;
   while (i <= s.size()) {
-    const size_t m = s.find(kMarker, i);
+    const size_t m = s.find(kMarkOpen, i);
     const std::string_view chunk = std::string_view(s).substr(i, (m == std::string::npos ? s.size() : m) - i);
     if (!chunk.empty()) {
-      auto part = tokenizer_.encode(chunk, /*add_bos=*/false, /*parse_special=*/true);
+      auto part = tokenizer.encode(chunk, /*add_bos=*/false, /*parse_special=*/true);
       ids.insert(ids.end(), part.begin(), part.end());
     }
     if (m == std::string::npos) break;
-    const size_t end = s.find(kMarker, m + 1);
-    const size_t idx = std::stoul(s.substr(m + 1, end - m - 1));
-    auto user = tokenizer_.encode(user_texts.at(idx), false, /*parse_special=*/false);
+    const size_t digits = m + kMarkOpen.size();
+    const size_t end = s.find(kMarkClose, digits);
+    const size_t idx = std::stoul(s.substr(digits, end - digits));
+    auto user = tokenizer.encode(user_texts.at(idx), false, /*parse_special=*/false);
     ids.insert(ids.end(), user.begin(), user.end());
-    i = end + 1;
+    i = end + kMarkClose.size();
   }
   return ids;
 }

@@ -43,7 +43,7 @@ class Conversation {
   Result<Reply> send(ChatMessage message, const GenerateOptions& options, const TextCallback& on_text,
                      const std::atomic<bool>* cancel = nullptr, bool show_thinking = false);
 
-  // Tokens of the whole conversation as it would be sent now (for inspection and tests).
+  // Tokens of the whole conversation with these messages (system prompt and tools added).
   Result<std::vector<int32_t>> prompt_tokens(const std::vector<ChatMessage>& messages) const;
 
  private:
@@ -54,6 +54,13 @@ class Conversation {
   std::vector<ToolDeclaration> tools_;
   std::vector<ChatMessage> messages_;
 };
+
+// Renders system + messages + tools in the chat format and tokenizes it: template text with special
+// tokens on, user message text with them off (a user typing "<|turn>" gets plain text).
+Result<std::vector<int32_t>> chat_prompt_tokens(const Tokenizer& tokenizer, const std::string& system,
+                                                const std::vector<ChatMessage>& messages,
+                                                const std::vector<ToolDeclaration>& tools,
+                                                const ChatFormatOptions& format);
 
 // Filters a stream of generated text: hides (or marks) the <|channel>…<channel|> thought span and
 // control markers such as <turn|>, holding back a partial marker until it is complete.
