@@ -173,8 +173,12 @@ POCKET_DECODE_BENCH(Q4_K)
 POCKET_DECODE_BENCH(Q6_K)
 POCKET_DECODE_BENCH(F16)
 
-#define POCKET_PREFILL_BENCH(T)                                                                                      \
-  BENCHMARK_CAPTURE(prefill, T, GgmlType::T)->Args({2048, 1536, 1, 512})->Args({2048, 1536, 2, 512})->UseRealTime(); \
+#define POCKET_PREFILL_BENCH(T)              \
+  BENCHMARK_CAPTURE(prefill, T, GgmlType::T) \
+      ->Args({2048, 1536, 1, 512})           \
+      ->Args({2048, 1536, 2, 512})           \
+      ->Args({2048, 1536, 1, 16})            \
+      ->UseRealTime();                       \
   BENCHMARK_CAPTURE(prefill_reference, T, GgmlType::T)->Args({2048, 1536, 1, 8})->Unit(benchmark::kMillisecond);
 
 POCKET_PREFILL_BENCH(Q4_0)

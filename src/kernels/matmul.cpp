@@ -20,6 +20,8 @@ constexpr int64_t kRowAlign = 16;
 
 constexpr size_t kPanelAlign = 64;
 
+constexpr int64_t kSlicesPerThread = 8;
+
 simd::WeightView view(const WeightMatrix& w) { return {w.type, w.data, w.cols, w.rows, w.row_bytes}; }
 
 // Splits [0, rows) into `parts` contiguous chunks aligned to kRowAlign; chunk i is [begin(i), begin(i + 1)).
@@ -74,8 +76,10 @@ void matmul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, i
   const simd::ActivationView xv{xq, xrow, n_tokens};
 
   if (n_tokens < kGemmMinTokens) {
-    // Memory-bound: one contiguous slice of rows per thread, every weight byte read once.
-    const int64_t parts = std::min<int64_t>(pool.size(), (w.rows + kRowAlign - 1) / kRowAlign);
+    // Memory-bound: contiguous slices of rows, every weight byte read once. A few slices per thread,
+    // so a worker that wakes late still finds work instead of leaving it all to the caller.
+    const int64_t parts =
+        std::min<int64_t>(int64_t{pool.size()} * kSlicesPerThread, (w.rows + kRowAlign - 1) / kRowAlign);
     pool.parallel_for(parts, 1, [&](int64_t b, int64_t e, int) {
       const int64_t r0 = chunk_begin(w.rows, parts, b), r1 = chunk_begin(w.rows, parts, e);
       if (r0 < r1) simd::matvec_rows(wv, r0, r1, xv, y, y_stride);

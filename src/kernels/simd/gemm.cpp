@@ -228,7 +228,88 @@ size_t UnitStride(GgmlType t) {
   return static_cast<size_t>(unit_size(t) * kP) + sizeof(float) * kP * (has_min(t) ? 2 : 1);
 }
 
+// Legacy formats: 16-byte chunks of all P rows are loaded side by side and transposed into the
+// panel's [group][row] dword order with a few shuffles per block.
+struct LegacyPack {
+  size_t bytes, qs, qh;  // block size, offsets of the quants and of the 5th bits (0: none)
+  bool min, byte;        // has an f16 min at offset 2; 8-bit quants (Q8_0)
+};
+
+LegacyPack LegacyPackOf(GgmlType t) {
+  switch (t) {
+    case GgmlType::Q4_0:
+      return {sizeof(BlockQ4_0), 2, 0, false, false};
+    case GgmlType::Q4_1:
+      return {sizeof(BlockQ4_1), 4, 0, true, false};
+    case GgmlType::Q5_0:
+      return {sizeof(BlockQ5_0), 6, 2, false, false};
+    case GgmlType::Q5_1:
+      return {sizeof(BlockQ5_1), 8, 4, true, false};
+    default:
+      return {sizeof(BlockQ8_0), 2, 0, false, true};
+  }
+}
+
+bool IsLegacy(GgmlType t) {
+  return t == GgmlType::Q4_0 || t == GgmlType::Q4_1 || t == GgmlType::Q5_0 || t == GgmlType::Q5_1 ||
+         t == GgmlType::Q8_0;
+}
+
+void PackPanelLegacy(const WeightView& w, int64_t r0, int64_t r1, uint8_t* panel) {
+  const LegacyPack lp = LegacyPackOf(w.type);
+  const size_t stride = UnitStride(w.type);
+  const DU8 du8;
+  const DU32 du32;
+  const uint8_t* rows[kP];
+  for (int64_t r = 0; r < kP; ++r) rows[r] = w.data + static_cast<size_t>(std::min(r0 + r, r1 - 1)) * w.row_bytes;
+  const auto low4 = hn::Set(du8, uint8_t{0x0F});
+  for (int64_t b = 0; b < w.cols / 32; ++b) {
+    const size_t off = static_cast<size_t>(b) * lp.bytes;
+    uint8_t* pu = panel + static_cast<size_t>(b) * stride;
+    VU8 z[4], v[4];
+    for (int k = 0; k < 4; ++k) z[k] = LoadRows16(rows, k, off + lp.qs);
+    TransposeRows16(z, v);
+    if (lp.byte) {
+      VU8 v2[4];
+      for (int k = 0; k < 4; ++k) z[k] = LoadRows16(rows, k, off + lp.qs + 16);
+      TransposeRows16(z, v2);
+      for (int j = 0; j < 4; ++j) {
+        if constexpr (kBiasQ8) {
+          v[j] = hn::Xor(v[j], hn::Set(du8, uint8_t{0x80}));
+          v2[j] = hn::Xor(v2[j], hn::Set(du8, uint8_t{0x80}));
+        }
+        hn::Store(v[j], du8, pu + j * 4 * kP);
+        hn::Store(v2[j], du8, pu + (j + 4) * 4 * kP);
+      }
+    } else {
+      hn::Vec<DU32> qh = hn::Zero(du32);
+      if (lp.qh != 0) {
+        alignas(64) uint32_t words[kP];
+        for (int64_t r = 0; r < kP; ++r) words[r] = LoadU32(rows[r] + off + lp.qh);
+        qh = hn::Load(du32, words);
+      }
+      for (int j = 0; j < 8; ++j) {
+        const VU8 src = j < 4 ? v[j] : hn::BitCast(du8, hn::ShiftRight<4>(hn::BitCast(du32, v[j - 4])));
+        VU8 q = hn::And(src, low4);
+        if (lp.qh != 0) {
+          // Bits 4j..4j+3 of qh, one per byte (spread by a multiply), moved to bit 4.
+          const auto nib = hn::And(hn::ShiftRightSame(qh, 4 * j), hn::Set(du32, 0xFu));
+          const auto spread = hn::And(hn::Mul(nib, hn::Set(du32, 0x00204081u)), hn::Set(du32, 0x01010101u));
+          q = hn::Or(q, hn::BitCast(du8, hn::ShiftLeft<4>(spread)));
+        }
+        hn::Store(q, du8, pu + j * 4 * kP);
+      }
+    }
+    float* f = reinterpret_cast<float*>(pu + 32 * kP);
+    for (int64_t r = 0; r < kP; ++r) {
+      f[r] = LoadF16(rows[r] + off);
+      if (lp.min) f[kP + r] = LoadF16(rows[r] + off + 2);
+    }
+  }
+}
+
 void PackPanel(const WeightView& w, int64_t r0, int64_t r1, uint8_t* panel) {
+  if (IsLegacy(w.type)) return PackPanelLegacy(w, r0, r1, panel);
   const int64_t U = unit_size(w.type);
   const size_t stride = UnitStride(w.type);
   const bool mins = has_min(w.type);

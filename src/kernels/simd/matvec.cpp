@@ -97,24 +97,6 @@ struct Q8_0Fmt {
 // Each vector holds the same 16-byte chunk of kRowsPerVec rows (4 on AVX-512, 2 on AVX2, 1 on
 // 16-byte targets), so a group of R = lanes(int32) rows takes exactly 4 vectors per block half.
 inline constexpr int kR = kW / 4;
-inline constexpr int kRowsPerVec = kW / 16;
-
-// The 16 bytes at `offset` of rows k*kRowsPerVec .. (k+1)*kRowsPerVec - 1, one row per 128-bit block.
-HWY_INLINE VU8 LoadRows16(const uint8_t* const* rows, int k, size_t offset) {
-  const hn::FixedTag<uint8_t, 16> d16;
-#if POCKET_W == 64
-  const DU8 d;
-  const hn::Half<DU8> dh;
-  const uint8_t* const* r = rows + 4 * k;
-  return hn::Combine(d, hn::Combine(dh, hn::LoadU(d16, r[3] + offset), hn::LoadU(d16, r[2] + offset)),
-                     hn::Combine(dh, hn::LoadU(d16, r[1] + offset), hn::LoadU(d16, r[0] + offset)));
-#elif POCKET_W == 32
-  const DU8 d;
-  return hn::Combine(d, hn::LoadU(d16, rows[2 * k + 1] + offset), hn::LoadU(d16, rows[2 * k] + offset));
-#else
-  return hn::LoadU(d16, rows[k] + offset);
-#endif
-}
 
 // 0x10 where bit e of each row's qh word is set, for elements e = 16 * half + (byte index in block).
 HWY_INLINE VU8 FifthBits(const uint8_t* const* rows, int k, size_t qh_offset, int half) {

@@ -104,6 +104,40 @@ HWY_INLINE VF32 RoundHalfAway(VF32 v) {
   return hn::Add(t, hn::IfThenElseZero(hn::Ge(frac, hn::Set(df, 0.5f)), step));
 }
 
+// Rows whose same 16-byte chunk one vector holds (one row per 128-bit block): 4, 2 or 1.
+inline constexpr int kRowsPerVec = kW / 16;
+
+// The 16 bytes at `offset` of rows k*kRowsPerVec .. (k+1)*kRowsPerVec - 1, one row per 128-bit block.
+HWY_INLINE VU8 LoadRows16(const uint8_t* const* rows, int k, size_t offset) {
+  const hn::FixedTag<uint8_t, 16> d16;
+#if POCKET_W == 64
+  const DU8 d;
+  const hn::Half<DU8> dh;
+  const uint8_t* const* r = rows + 4 * k;
+  return hn::Combine(d, hn::Combine(dh, hn::LoadU(d16, r[3] + offset), hn::LoadU(d16, r[2] + offset)),
+                     hn::Combine(dh, hn::LoadU(d16, r[1] + offset), hn::LoadU(d16, r[0] + offset)));
+#elif POCKET_W == 32
+  const DU8 d;
+  return hn::Combine(d, hn::LoadU(d16, rows[2 * k + 1] + offset), hn::LoadU(d16, rows[2 * k] + offset));
+#else
+  return hn::LoadU(d16, rows[k] + offset);
+#endif
+}
+
+// Transposes the dwords of 4 LoadRows16 vectors (rows 0..R-1, 4 dwords each) into 4 vectors,
+// v[j] lane r = dword j of row r.
+HWY_INLINE void TransposeRows16(const VU8* z, VU8* v) {
+  const DU32 d;
+  const auto z0 = hn::BitCast(d, z[0]), z1 = hn::BitCast(d, z[1]), z2 = hn::BitCast(d, z[2]), z3 = hn::BitCast(d, z[3]);
+  const auto a = hn::ConcatEven(d, z1, z0), b = hn::ConcatOdd(d, z1, z0);  // rows 0..R/2-1: dwords 0,2 / 1,3
+  const auto c = hn::ConcatEven(d, z3, z2), e = hn::ConcatOdd(d, z3, z2);  // rows R/2..R-1
+  const DU8 d8;
+  v[0] = hn::BitCast(d8, hn::ConcatEven(d, c, a));
+  v[1] = hn::BitCast(d8, hn::ConcatEven(d, e, b));
+  v[2] = hn::BitCast(d8, hn::ConcatOdd(d, c, a));
+  v[3] = hn::BitCast(d8, hn::ConcatOdd(d, e, b));
+}
+
 // Sum of all lanes.
 template <class D>
 HWY_INLINE hn::TFromD<D> ReduceSumD(D d, hn::Vec<D> v) {
