@@ -126,6 +126,7 @@ Result<Reply> Conversation::send(ChatMessage message, const GenerateOptions& opt
   const std::string rest = filter.flush();
   if (!rest.empty() && on_text) on_text(rest);
   reply.generation = std::move(gen).value();
+  reply.prompt = std::move(prompt);
   reply.raw = reply.generation.text;
   auto parsed = parse_model_output(reply.raw);
   if (parsed) {

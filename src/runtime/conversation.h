@@ -20,6 +20,7 @@
 namespace pocket {
 
 struct Reply {
+  std::vector<int32_t> prompt;  // the whole conversation's prompt tokens for this turn
   std::string raw;          // the generated text with control-token texts (thoughts, tool calls)
   ParsedReply parsed;       // thinking / answer / tool calls
   GenerateResult generation;

@@ -16,6 +16,7 @@ struct RunArgs {
   ChatFlags chat;
   std::string prompt;
   std::string prompt_file;
+  std::string ids_out;
 };
 
 int run_run(const RunArgs& a) {
@@ -42,6 +43,17 @@ int run_run(const RunArgs& a) {
     std::fprintf(stderr, "[tool call] %s %s\n", call.name.c_str(), call.arguments.dump().c_str());
   }
   print_speed(reply->generation);
+  if (!a.ids_out.empty()) {
+    // For tests and debugging: the prompt and generated token ids, comma-separated, one line each.
+    std::ofstream out(a.ids_out);
+    auto join = [&](const std::vector<int32_t>& ids) {
+      for (size_t i = 0; i < ids.size(); ++i) out << (i ? "," : "") << ids[i];
+      out << "\n";
+    };
+    join(reply->prompt);
+    join(reply->generation.tokens);
+    if (!out) return report_error(a.ids_out + ": write failed");
+  }
   return 0;
 }
 
@@ -53,6 +65,7 @@ void add_run_command(CLI::App& app, int& exit_code) {
   args->chat.add_to(*cmd);
   cmd->add_option("-p,--prompt", args->prompt, "The user message");
   cmd->add_option("-f,--file", args->prompt_file, "Read the user message from a file ('-' = stdin)");
+  cmd->add_option("--ids-out", args->ids_out, "Write the prompt and generated token ids to this file");
   cmd->callback([args, &exit_code] { exit_code = run_run(*args); });
 }
 
