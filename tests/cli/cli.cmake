@@ -24,3 +24,8 @@ if(POCKET_TMUX_EXECUTABLE)
   set_tests_properties(cli.chat.pty_turns_commands_ctrl_c PROPERTIES LABELS cli TIMEOUT 300
                        FIXTURES_REQUIRED cli.model RUN_SERIAL TRUE)
 endif()
+
+# The benchmark code stays working (CI runs it on a tiny model only; real figures are in BENCHMARKS.md).
+add_test(NAME cli.bench.tiny_model_json_has_required_fields
+         COMMAND bash ${_cli_dir}/bench_smoke.sh $<TARGET_FILE:pocket> ${CMAKE_BINARY_DIR}/cli-cache)
+set_tests_properties(cli.bench.tiny_model_json_has_required_fields PROPERTIES LABELS cli TIMEOUT 300)

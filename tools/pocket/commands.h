@@ -11,6 +11,7 @@ void add_generate_command(CLI::App& app, int& exit_code);
 void add_synth_command(CLI::App& app, int& exit_code);
 void add_run_command(CLI::App& app, int& exit_code);
 void add_chat_command(CLI::App& app, int& exit_code);
+void add_bench_command(CLI::App& app, int& exit_code);
 void add_tokenize_command(CLI::App& app, int& exit_code);
 void add_detokenize_command(CLI::App& app, int& exit_code);
 void add_vocab_import_command(CLI::App& app, int& exit_code);

@@ -1,0 +1,217 @@
+// `pocket bench`: prefill and decode speed, time to first token from a cold process, and peak RSS,
+// over several repetitions (median and spread). `--synthetic VARIANT` benchmarks a random-weight model
+// of a real Gemma 4 shape, generated once into a cache folder: speed known before any download.
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "cli_util.h"
+#include "commands.h"
+#include "pocket/engine.h"
+#include "progress.h"
+#include "synth/synthetic_model.h"
+
+namespace pocket::cli {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct BenchArgs {
+  std::string model;
+  std::string synthetic;
+  std::string type = "q4_0";
+  std::string cache_dir;
+  int prompt = 512;
+  int gen = 128;
+  int threads = 2;
+  int reps = 3;
+  bool json = false;
+  bool ttft_probe = false;  // internal: the cold-process child
+};
+
+struct Stats {
+  double median = 0, min = 0, max = 0;
+};
+
+Stats stats(std::vector<double> v) {
+  if (v.empty()) return {};
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  const double med = n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+  return {med, v.front(), v.back()};
+}
+
+double seconds(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); }
+
+int64_t peak_rss_bytes() {
+  struct rusage ru {};
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<int64_t>(ru.ru_maxrss) * 1024;
+}
+
+std::string default_cache_dir() {
+  if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) return std::string(x) + "/pocket/synthetic";
+  if (const char* h = std::getenv("HOME"); h && *h) return std::string(h) + "/.cache/pocket/synthetic";
+  return "/tmp/pocket-synthetic";
+}
+
+// Random token ids away from the control-token range, reproducible.
+std::vector<int32_t> random_tokens(int n, int n_vocab, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_int_distribution<int32_t> d(std::min(1000, n_vocab - 1), n_vocab - 1);
+  std::vector<int32_t> t(static_cast<size_t>(n));
+  t[0] = 2;  // <bos>
+  for (int i = 1; i < n; ++i) t[static_cast<size_t>(i)] = d(rng);
+  return t;
+}
+
+// Child mode: load, evaluate a short prompt, print the seconds since this process started.
+int run_ttft_probe(const BenchArgs& a, Clock::time_point process_start) {
+  auto engine = Engine::load(a.model, {a.threads});
+  if (!engine) return report_error(engine.error().message);
+  SessionOptions so;
+  so.context_size = 64;
+  auto s = (*engine)->new_session(so);
+  if (!s) return report_error(s.error().message);
+  const auto toks = random_tokens(8, (*engine)->info().n_vocab, 7);
+  auto r = (*s)->evaluate(toks);
+  if (!r) return report_error(r.error().message);
+  std::printf("%.6f\n", seconds(process_start, Clock::now()));
+  return 0;
+}
+
+// Time to first token of a fresh process running `pocket bench --ttft-probe`.
+double cold_ttft(const BenchArgs& a) {
+  int fds[2];
+  if (pipe(fds) != 0) return -1;
+  const auto t0 = Clock::now();
+  const pid_t pid = fork();
+  if (pid == 0) {
+    dup2(fds[1], STDOUT_FILENO);
+    close(fds[0]);
+    const std::string threads = std::to_string(a.threads);
+    execl("/proc/self/exe", "pocket", "bench", "--ttft-probe", "-m", a.model.c_str(), "-t", threads.c_str(),
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  close(fds[1]);
+  char buf[64] = {};
+  const ssize_t got = read(fds[0], buf, sizeof buf - 1);
+  close(fds[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (got <= 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) return -1;
+  return seconds(t0, Clock::now());
+}
+
+int run_bench(BenchArgs a) {
+  const auto process_start = Clock::now();
+  if (a.ttft_probe) return run_ttft_probe(a, process_start);
+  if (!a.synthetic.empty()) {
+    const std::string dir = a.cache_dir.empty() ? default_cache_dir() : a.cache_dir;
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    a.model = dir + "/gemma4-" + a.synthetic + "-" + a.type + ".gguf";
+    if (!std::filesystem::exists(a.model)) {
+      std::fprintf(stderr, "pocket bench: writing a random-weight %s (%s) model to %s (once)\n", a.synthetic.c_str(),
+                   a.type.c_str(), a.model.c_str());
+      synth::SynthOptions o;
+      o.variant = a.synthetic;
+      o.full = true;
+      o.type = a.type;
+      ProgressBar bar(isatty(STDERR_FILENO) != 0);
+      Status st = synth::write_synthetic_model(o, a.model, [&](uint64_t d, uint64_t t) { bar.update(d, t); });
+      if (!st) return report_error(st.message());
+    }
+  }
+  if (a.model.empty()) return report_error("give a model (-m FILE) or --synthetic VARIANT");
+  if (a.prompt < 1 || a.gen < 1 || a.reps < 1) return report_error("-p, -n and -r must be >= 1");
+
+  auto engine = Engine::load(a.model, {a.threads});
+  if (!engine) return report_error(engine.error().message);
+  const int V = (*engine)->info().n_vocab;
+  std::vector<double> prefill, decode, ttft;
+  for (int r = 0; r < a.reps; ++r) {
+    // Prefill: one batch of a.prompt random tokens.
+    SessionOptions so;
+    so.context_size = std::max(a.prompt, a.gen + 1);
+    so.max_batch = a.prompt;
+    auto s = (*engine)->new_session(so);
+    if (!s) return report_error(s.error().message);
+    const auto toks = random_tokens(a.prompt, V, 1000 + static_cast<uint64_t>(r));
+    auto t0 = Clock::now();
+    auto out = (*s)->evaluate(toks);
+    if (!out) return report_error(out.error().message);
+    prefill.push_back(a.prompt / seconds(t0, Clock::now()));
+    // Decode: a.gen greedy tokens from an empty context (after <bos>).
+    (*s)->reset();
+    int32_t tok = 2;
+    t0 = Clock::now();
+    for (int i = 0; i < a.gen; ++i) {
+      auto l = (*s)->evaluate(std::span<const int32_t>(&tok, 1));
+      if (!l) return report_error(l.error().message);
+      tok = static_cast<int32_t>(std::max_element(l->begin(), l->end()) - l->begin());
+    }
+    decode.push_back(a.gen / seconds(t0, Clock::now()));
+    const double t = cold_ttft(a);
+    if (t > 0) ttft.push_back(t);
+    if (!a.json) {
+      std::fprintf(stderr, "rep %d: prefill %.1f tok/s, decode %.1f tok/s, ttft %.3f s\n", r + 1, prefill.back(),
+                   decode.back(), t);
+    }
+  }
+  const Stats p = stats(prefill), d = stats(decode), f = stats(ttft);
+  const int64_t rss = peak_rss_bytes();
+  const auto& info = (*engine)->info();
+  std::printf("model      %s (%d layers, d_model %d, vocab %d)\n", a.model.c_str(), info.n_layer, info.n_embd,
+              info.n_vocab);
+  std::printf("threads    %d, repetitions %d, weights memory-mapped from the file\n", a.threads, a.reps);
+  std::printf("prefill    %8.2f tok/s  (min %.2f, max %.2f; %d-token prompt)\n", p.median, p.min, p.max, a.prompt);
+  std::printf("decode     %8.2f tok/s  (min %.2f, max %.2f; %d tokens)\n", d.median, d.min, d.max, a.gen);
+  std::printf("ttft       %8.3f s      (min %.3f, max %.3f; cold process, 8-token prompt)\n", f.median, f.min,
+              f.max);
+  std::printf("peak RSS   %8.1f MiB\n", static_cast<double>(rss) / (1024.0 * 1024.0));
+  if (a.json) {
+    const nlohmann::json j = {{"model", a.model},          {"threads", a.threads},
+                              {"prompt_tokens", a.prompt},  {"gen_tokens", a.gen},
+                              {"reps", a.reps},             {"prefill_tok_s", p.median},
+                              {"prefill_tok_s_min", p.min}, {"prefill_tok_s_max", p.max},
+                              {"decode_tok_s", d.median},   {"decode_tok_s_min", d.min},
+                              {"decode_tok_s_max", d.max},  {"ttft_s", f.median},
+                              {"peak_rss_bytes", rss},      {"weights", "mmap"}};
+    std::printf("%s\n", j.dump().c_str());
+  }
+  return 0;
+}
+
+}  // namespace
+
+void add_bench_command(CLI::App& app, int& exit_code) {
+  auto args = std::make_shared<BenchArgs>();
+  CLI::App* cmd = app.add_subcommand("bench", "Measure prefill/decode speed, time to first token and peak memory");
+  cmd->add_option("-m,--model", args->model, "GGUF model file");
+  cmd->add_option("--synthetic", args->synthetic, "Benchmark a random-weight model of this shape: e2b|e4b|12b|26b-a4b|31b");
+  cmd->add_option("--type", args->type, "Weight type for --synthetic: q4_0|q4_k_m|q8_0|...");
+  cmd->add_option("--cache-dir", args->cache_dir, "Where --synthetic models are kept (default ~/.cache/pocket/synthetic)");
+  cmd->add_option("-p,--prompt", args->prompt, "Prompt length for the prefill test");
+  cmd->add_option("-n,--gen", args->gen, "Tokens for the decode test");
+  cmd->add_option("-t,--threads", args->threads, "Threads");
+  cmd->add_option("-r,--reps", args->reps, "Repetitions (median and spread are reported)");
+  cmd->add_flag("--json", args->json, "Also print one JSON object as the last line");
+  cmd->add_flag("--ttft-probe", args->ttft_probe, "Internal: cold-process time-to-first-token child")->group("");
+  cmd->callback([args, &exit_code] { exit_code = run_bench(*args); });
+}
+
+}  // namespace pocket::cli
