@@ -1,4 +1,5 @@
 // `pocket synth`: writes a random-weight Gemma 4 GGUF with the real (full) or a scaled-down (tiny) shape.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -41,7 +42,7 @@ int run_synth(const SynthArgs& args) {
     if (!show_progress || total == 0) return;
     const double frac = static_cast<double>(done) / static_cast<double>(total);
     const int width = 40;
-    const int fill = static_cast<int>(frac * width);
+    const int fill = done >= total ? width : std::min(width - 1, static_cast<int>(frac * width));
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::fprintf(stderr, "\r[%s%s] %5.1f%%  %.2f / %.2f GB  %.0fs", std::string(fill, '#').c_str(),
                  std::string(width - fill, ' ').c_str(), 100.0 * frac, done / 1e9, total / 1e9, secs);
