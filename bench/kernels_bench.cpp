@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "kernels/matmul.h"
+#include "kernels/ops.h"
 #include "kernels/simd/simd.h"
 #include "kernels/thread_pool.h"
 #include "tensor/quants.h"
@@ -168,6 +169,12 @@ BENCHMARK(stream_read)->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisec
   BENCHMARK_CAPTURE(decode_reference, T, GgmlType::T)->Args({2048, 1536});
 
 POCKET_DECODE_BENCH(Q4_0)
+// E2B's tied output projection (vocab x hidden): the largest single read of a decode step.
+BENCHMARK_CAPTURE(decode, Q4_0_output, GgmlType::Q4_0, true)
+    ->Args({262144, 1536, 1})
+    ->Args({262144, 1536, 2})
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 POCKET_DECODE_BENCH(Q8_0)
 POCKET_DECODE_BENCH(Q4_K)
 POCKET_DECODE_BENCH(Q6_K)
@@ -186,6 +193,36 @@ POCKET_PREFILL_BENCH(Q8_0)
 POCKET_PREFILL_BENCH(Q4_K)
 POCKET_PREFILL_BENCH(Q6_K)
 POCKET_PREFILL_BENCH(F16)
+
+// f32 row operations of the forward pass: scalar ops:: vs SIMD simd::. Argument: row length.
+template <bool kSimd>
+void dot(benchmark::State& state) {
+  const int64_t n = state.range(0);
+  const auto a = random_floats(n, 3, 1.0f), b = random_floats(n, 4, 1.0f);
+  for (auto _ : state)
+    benchmark::DoNotOptimize(kSimd ? simd::dot_f32(a.data(), b.data(), n) : ops::dot_f32(a.data(), b.data(), n));
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * n);
+}
+BENCHMARK(dot<false>)->Arg(256);
+BENCHMARK(dot<true>)->Arg(256);
+
+template <bool kSimd>
+void geglu(benchmark::State& state) {
+  const int64_t n = state.range(0);
+  const auto g = random_floats(n, 5, 2.0f), u = random_floats(n, 6, 1.0f);
+  std::vector<float> y(static_cast<size_t>(n));
+  for (auto _ : state) {
+    if (kSimd) {
+      simd::geglu(g.data(), u.data(), n, y.data());
+    } else {
+      ops::geglu(g.data(), u.data(), n, y.data());
+    }
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * n);
+}
+BENCHMARK(geglu<false>)->Arg(6144);
+BENCHMARK(geglu<true>)->Arg(6144);
 
 }  // namespace
 }  // namespace pocket

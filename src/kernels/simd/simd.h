@@ -78,4 +78,14 @@ void gemm_rows(const WeightView& w, int64_t r0, int64_t r1, const ActivationView
 // Whether gemm_rows supports weight type w (all weight types do; kept for the callers' asserts).
 bool gemm_supports(GgmlType w);
 
+// ---- f32 row operations (vec_ops.cpp): SIMD counterparts of kernels/ops.h ----
+// Same formulas as pocket::ops, with sums reassociated across lanes and Highway's tanh / exp
+// approximations; they agree with ops:: to the tolerances in simd_vec_ops_test.cpp.
+
+float dot_f32(const float* a, const float* b, int64_t n);
+void axpy(float a, const float* x, float* y, int64_t n);              // y += a·x
+void geglu(const float* gate, const float* up, int64_t n, float* y);  // y = gelu_tanh(gate)·up
+void softcap(float* x, int64_t n, float cap);                         // x = cap·tanh(x / cap)
+void softmax(float* x, int64_t n);
+
 }  // namespace pocket::simd
