@@ -32,6 +32,8 @@ struct ModelInfo {
   int n_embd = 0;
   int n_layer = 0;
   int context_length = 0;
+  // Tokens never to be sampled (tokenizer.ggml.suppress_tokens, e.g. the 12B's media-end tokens).
+  std::vector<int32_t> suppress_tokens;
 };
 
 class Session;
@@ -76,6 +78,7 @@ class Session {
   // The view stays valid until the next call.
   Result<std::span<const float>> evaluate(std::span<const int32_t> tokens, bool all_logits = false);
 
+  const Engine& engine() const { return engine_; }
   int64_t n_past() const { return n_past_; }
   int context_size() const;
   // The tokens evaluated so far, in order (n_past() of them).

@@ -53,3 +53,11 @@ Status gemma4_forward(const Gemma4Model& m, std::span<const int32_t> tokens, int
                       int logits_rows, float* logits, ThreadPool& pool, ForwardScratch& s);
 
 }  // namespace pocket
+
+namespace pocket {
+
+// Weight bytes one decode step reads: every layer matrix once (for MoE layers only the selected
+// experts' share), the output head in full, and one row each of the embedding and PLE tables.
+int64_t gemma4_decode_bytes_per_token(const Gemma4Model& m);
+
+}  // namespace pocket

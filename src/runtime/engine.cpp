@@ -18,7 +18,7 @@ struct Session::State {
 Engine::Engine(std::unique_ptr<Gemma4Model> model, std::unique_ptr<ThreadPool> pool)
     : model_(std::move(model)), pool_(std::move(pool)) {
   const auto& c = model_->config();
-  info_ = {"gemma4", c.n_vocab, c.n_embd, c.n_layer, c.context_length};
+  info_ = {"gemma4", c.n_vocab, c.n_embd, c.n_layer, c.context_length, c.suppress_tokens};
 }
 
 Result<const Tokenizer*> Engine::tokenizer() const {

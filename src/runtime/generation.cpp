@@ -57,7 +57,10 @@ Result<GenerateResult> generate(Session& session, const Tokenizer& tokenizer, st
   res.prompt_tokens = static_cast<int64_t>(rest.size());
   res.prefill_seconds = seconds_since(t0);
 
-  Sampler sampler(options.sampling);
+  SamplingParams sampling = options.sampling;
+  const auto& model_suppress = session.engine().info().suppress_tokens;
+  sampling.suppress.insert(sampling.suppress.end(), model_suppress.begin(), model_suppress.end());
+  Sampler sampler(std::move(sampling));
   StreamDecoder decoder(tokenizer, options.render_control_tokens);
   std::string pending;  // decoded text not yet streamed (may start a stop string)
   size_t streamed = 0;  // bytes of res.text already passed to on_text

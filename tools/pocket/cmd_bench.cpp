@@ -13,6 +13,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -20,6 +21,7 @@
 #include "cli_util.h"
 #include "commands.h"
 #include "pocket/engine.h"
+#include "model/gemma4_model.h"
 #include "progress.h"
 #include "synth/synthetic_model.h"
 
@@ -39,7 +41,9 @@ struct BenchArgs {
   int reps = 3;
   bool json = false;
   bool ttft_probe = false;  // internal: the cold-process child
+  bool bandwidth = false;
 };
+
 
 struct Stats {
   double median = 0, min = 0, max = 0;
@@ -54,6 +58,36 @@ Stats stats(std::vector<double> v) {
 }
 
 double seconds(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); }
+
+// STREAM-like read bandwidth: `threads` threads sum disjoint slices of a 1 GiB buffer, best of 5.
+double read_bandwidth_gbs(int threads) {
+  const size_t n = (size_t{1} << 30) / sizeof(uint64_t);
+  std::vector<uint64_t> buf(n, 1);
+  double best = 0;
+  for (int rep = 0; rep < 5; ++rep) {
+    std::vector<std::thread> pool;
+    std::vector<uint64_t> sums(static_cast<size_t>(threads));
+    const auto t0 = Clock::now();
+    for (int t = 0; t < threads; ++t) {
+      pool.emplace_back([&, t] {
+        const size_t b = n * static_cast<size_t>(t) / static_cast<size_t>(threads);
+        const size_t e = n * static_cast<size_t>(t + 1) / static_cast<size_t>(threads);
+        uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        for (size_t i = b; i + 4 <= e; i += 4) {
+          s0 += buf[i], s1 += buf[i + 1], s2 += buf[i + 2], s3 += buf[i + 3];
+        }
+        sums[static_cast<size_t>(t)] = s0 + s1 + s2 + s3;
+      });
+    }
+    for (auto& th : pool) th.join();
+    const double secs = seconds(t0, Clock::now());
+    uint64_t total = 0;
+    for (uint64_t v : sums) total += v;
+    if (total == 0) return 0;  // keeps the loads from being optimised away
+    best = std::max(best, static_cast<double>(n * sizeof(uint64_t)) / secs / 1e9);
+  }
+  return best;
+}
 
 int64_t peak_rss_bytes() {
   struct rusage ru {};
@@ -119,6 +153,12 @@ double cold_ttft(const BenchArgs& a) {
 int run_bench(BenchArgs a) {
   const auto process_start = Clock::now();
   if (a.ttft_probe) return run_ttft_probe(a, process_start);
+  if (a.bandwidth && a.model.empty() && a.synthetic.empty()) {
+    const double bw = read_bandwidth_gbs(a.threads);
+    std::printf("read bandwidth %.1f GB/s (%d threads)\n", bw, a.threads);
+    if (a.json) std::printf("{\"read_bandwidth_gbs\":%.3f,\"threads\":%d}\n", bw, a.threads);
+    return 0;
+  }
   if (!a.synthetic.empty()) {
     const std::string dir = a.cache_dir.empty() ? default_cache_dir() : a.cache_dir;
     std::error_code ec;
@@ -183,14 +223,24 @@ int run_bench(BenchArgs a) {
   std::printf("ttft       %8.3f s      (min %.3f, max %.3f; cold process, 8-token prompt)\n", f.median, f.min,
               f.max);
   std::printf("peak RSS   %8.1f MiB\n", static_cast<double>(rss) / (1024.0 * 1024.0));
+  const int64_t bytes_per_token = gemma4_decode_bytes_per_token((*engine)->model());
+  const double bw = a.bandwidth ? read_bandwidth_gbs(a.threads) : 0.0;
+  std::printf("weights    %8.3f GB read per decoded token\n", static_cast<double>(bytes_per_token) / 1e9);
+  if (bw > 0) {
+    const double bound = bw * 1e9 / static_cast<double>(bytes_per_token);
+    std::printf("bandwidth  %8.1f GB/s read -> decode bound %.1f tok/s; measured %.0f%% of it\n", bw, bound,
+                100.0 * d.median / bound);
+  }
   if (a.json) {
-    const nlohmann::json j = {{"model", a.model},          {"threads", a.threads},
+    nlohmann::json j = {{"model", a.model},          {"threads", a.threads},
                               {"prompt_tokens", a.prompt},  {"gen_tokens", a.gen},
                               {"reps", a.reps},             {"prefill_tok_s", p.median},
                               {"prefill_tok_s_min", p.min}, {"prefill_tok_s_max", p.max},
                               {"decode_tok_s", d.median},   {"decode_tok_s_min", d.min},
                               {"decode_tok_s_max", d.max},  {"ttft_s", f.median},
-                              {"peak_rss_bytes", rss},      {"weights", "mmap"}};
+                              {"peak_rss_bytes", rss},      {"weights", "mmap"},
+                              {"decode_bytes_per_token", bytes_per_token}};
+    if (bw > 0) j["read_bandwidth_gbs"] = bw;
     std::printf("%s\n", j.dump().c_str());
   }
   return 0;
@@ -210,6 +260,8 @@ void add_bench_command(CLI::App& app, int& exit_code) {
   cmd->add_option("-t,--threads", args->threads, "Threads");
   cmd->add_option("-r,--reps", args->reps, "Repetitions (median and spread are reported)");
   cmd->add_flag("--json", args->json, "Also print one JSON object as the last line");
+  cmd->add_flag("--bandwidth", args->bandwidth,
+                "Also measure memory read bandwidth and the decode bound (alone: only the bandwidth)");
   cmd->add_flag("--ttft-probe", args->ttft_probe, "Internal: cold-process time-to-first-token child")->group("");
   cmd->callback([args, &exit_code] { exit_code = run_bench(*args); });
 }

@@ -6,6 +6,7 @@
 #include "cli_util.h"
 #include "commands.h"
 #include "pocket/engine.h"
+#include "runtime/sampler.h"
 
 namespace pocket::cli {
 namespace {
@@ -29,9 +30,15 @@ int run_generate(const GenerateArgs& a) {
   if (!session) return report_error(session.error().message);
   auto r = (*session)->evaluate(*ids);
   std::vector<int32_t> out;
+  // Greedy, never picking the model's suppressed tokens (as llama.cpp's samplers do).
+  Sampler greedy([&] {
+    SamplingParams p = SamplingParams::greedy();
+    p.suppress = (*engine)->info().suppress_tokens;
+    return p;
+  }());
   for (int i = 0; i < a.n_predict; ++i) {
     if (!r) return report_error(r.error().message);
-    const int32_t next = static_cast<int32_t>(std::max_element(r->begin(), r->end()) - r->begin());
+    const int32_t next = greedy.sample(*r, {});
     out.push_back(next);
     if (i + 1 < a.n_predict) r = (*session)->evaluate(std::span<const int32_t>(&next, 1));
   }
