@@ -189,6 +189,13 @@ POCKET_DECODE_BENCH(F16)
   BENCHMARK_CAPTURE(prefill_reference, T, GgmlType::T)->Args({2048, 1536, 1, 8})->Unit(benchmark::kMillisecond);
 
 POCKET_PREFILL_BENCH(Q4_0)
+// E2B's feed-forward shapes: gate / up (6144 x 1536) and down (1536 x 6144).
+BENCHMARK_CAPTURE(prefill, Q4_0_ffn, GgmlType::Q4_0)
+    ->Args({6144, 1536, 1, 512})
+    ->Args({1536, 6144, 1, 512})
+    ->Args({6144, 1536, 2, 512})
+    ->Args({1536, 6144, 2, 512})
+    ->UseRealTime();
 POCKET_PREFILL_BENCH(Q8_0)
 POCKET_PREFILL_BENCH(Q4_K)
 POCKET_PREFILL_BENCH(Q6_K)

@@ -33,12 +33,12 @@
 #define POCKET_SIMD_GEMM_DETAIL_ONCE
 namespace pocket::simd::gemm_detail {
 
-// Per-token block data: for each unit, the activation scale, the integer offset correction
+// Per-token block data, one record per unit: the activation scale, the integer offset correction
 // (offset * Σ activation quants of the unit) and the partner of the weight min (Q8_1's s, or dy * Σ).
-struct TokenUnits {
-  const float* dy;
-  const int32_t* corr;
-  const float* ms;
+struct TokenUnit {
+  float dy;
+  int32_t corr;
+  float ms;
 };
 
 inline int64_t unit_size(GgmlType w) {
@@ -354,41 +354,39 @@ Combine CombineOf(GgmlType t) {
   }
 }
 
-// Offset of unit u's first activation quant within a token row.
+// Where the activation quants sit in a token row: blocks of block_elems quants at qs in each
+// block_bytes-sized block. The tile walks it unit by unit without dividing.
 struct XLayout {
-  int64_t unit;         // U
   size_t block_bytes;   // activation block size
   int64_t block_elems;  // 32 or 256
   size_t qs;            // offset of the quants in the block
-  size_t offset(int64_t u) const {
-    const int64_t e = u * unit;
-    return static_cast<size_t>(e / block_elems) * block_bytes + qs + static_cast<size_t>(e % block_elems);
-  }
 };
 
 XLayout XLayoutOf(GgmlType t) {
   switch (vec_dot_type(t)) {
     case GgmlType::Q8_0:
-      return {unit_size(t), sizeof(BlockQ8_0), 32, 2};
+      return {sizeof(BlockQ8_0), 32, 2};
     case GgmlType::Q8_1:
-      return {unit_size(t), sizeof(BlockQ8_1), 32, 4};
+      return {sizeof(BlockQ8_1), 32, 4};
     default:
-      return {unit_size(t), sizeof(BlockQ8_K), 256, 4};
+      return {sizeof(BlockQ8_K), 256, 4};
   }
 }
 
 template <int U, Combine kC, bool kSignedW, int T>
 void Tile(const uint8_t* panel, size_t stride, int64_t n_units, const XLayout& xl, const uint8_t* const* xrows,
-          const TokenUnits* tok, float* const* yrows, int64_t n_valid) {
+          const TokenUnit* const* tok, float* const* yrows, int64_t n_valid) {
   const DI32 di;
   const DF32 df;
   const DU8 du8;
   const DI8 di8;
   VF32 acc[T];
   for (int t = 0; t < T; ++t) acc[t] = hn::Zero(df);
+  size_t xo = xl.qs;     // offset of unit u's first activation quant
+  int64_t in_block = 0;  // elements of the current activation block already passed
   for (int64_t u = 0; u < n_units; ++u) {
     const uint8_t* pu = panel + static_cast<size_t>(u) * stride;
-    const size_t xo = xl.offset(u);
+
     VI32 iacc[T];
     for (int t = 0; t < T; ++t) iacc[t] = hn::Zero(di);
     for (int g = 0; g < U / 4; ++g) {
@@ -405,8 +403,9 @@ void Tile(const uint8_t* panel, size_t stride, int64_t n_units, const XLayout& x
     const float* f = reinterpret_cast<const float*>(pu + U * kP);
     const VF32 dx = hn::Load(df, f);
     for (int t = 0; t < T; ++t) {
-      const VF32 sumi = hn::ConvertTo(df, hn::Sub(iacc[t], hn::Set(di, tok[t].corr[u])));
-      const VF32 dy = hn::Set(df, tok[t].dy[u]);
+      const TokenUnit& tu = tok[t][u];
+      const VF32 sumi = hn::ConvertTo(df, hn::Sub(iacc[t], hn::Set(di, tu.corr)));
+      const VF32 dy = hn::Set(df, tu.dy);
       if constexpr (kC == Combine::kQ4_0) {
         acc[t] = hn::Add(acc[t], hn::Mul(hn::Mul(sumi, dx), dy));
       } else if constexpr (kC == Combine::kQ5_0) {
@@ -415,13 +414,19 @@ void Tile(const uint8_t* panel, size_t stride, int64_t n_units, const XLayout& x
         acc[t] = hn::Add(acc[t], hn::Mul(sumi, hn::Mul(dx, dy)));
       } else if constexpr (kC == Combine::kMin1) {
         const VF32 mx = hn::Load(df, f + kP);
-        acc[t] = hn::Add(acc[t], hn::Add(hn::Mul(hn::Mul(dx, dy), sumi), hn::Mul(mx, hn::Set(df, tok[t].ms[u]))));
+        acc[t] = hn::Add(acc[t], hn::Add(hn::Mul(hn::Mul(dx, dy), sumi), hn::Mul(mx, hn::Set(df, tu.ms))));
       } else if constexpr (kC == Combine::kK) {
         acc[t] = hn::MulAdd(sumi, hn::Mul(dx, dy), acc[t]);
       } else {
         acc[t] = hn::MulAdd(sumi, hn::Mul(dx, dy), acc[t]);
-        acc[t] = hn::NegMulAdd(hn::Load(df, f + kP), hn::Set(df, tok[t].ms[u]), acc[t]);
+        acc[t] = hn::NegMulAdd(hn::Load(df, f + kP), hn::Set(df, tu.ms), acc[t]);
       }
+    }
+    xo += U;
+    in_block += U;
+    if (in_block == xl.block_elems) {
+      in_block = 0;
+      xo += xl.block_bytes - static_cast<size_t>(xl.block_elems);
     }
   }
   for (int t = 0; t < T; ++t) {
@@ -448,13 +453,12 @@ void PanelTimesTokens(const uint8_t* panel, const WeightView& w, int64_t r0, int
     const int64_t left = x.n_tokens - t0;
     const int T = left >= kTileTokens ? kTileTokens : left >= 4 ? 4 : left >= 2 ? 2 : 1;
     const uint8_t* xrows[kTileTokens];
-    TokenUnits tok[kTileTokens];
+    const TokenUnit* tok[kTileTokens];
     float* yrows[kTileTokens];
     for (int t = 0; t < T; ++t) {
       xrows[t] = x.xq + static_cast<size_t>(t0 + t) * x.xq_stride;
       const uint8_t* aux = token_aux + static_cast<size_t>(t0 + t) * aux_stride;
-      tok[t] = {reinterpret_cast<const float*>(aux), reinterpret_cast<const int32_t*>(aux) + n_units,
-                reinterpret_cast<const float*>(aux) + 2 * n_units};
+      tok[t] = reinterpret_cast<const TokenUnit*>(aux);
       yrows[t] = y + (t0 + t) * y_stride + r0;
     }
     if (T == kTileTokens) {
@@ -530,7 +534,7 @@ size_t panel_bytes(GgmlType w, int64_t cols) {
 }
 
 size_t token_aux_bytes(GgmlType w, int64_t cols) {
-  return static_cast<size_t>(cols / unit_size(w)) * (2 * sizeof(float) + sizeof(int32_t));
+  return static_cast<size_t>(cols / unit_size(w)) * sizeof(TokenUnit);
 }
 
 bool gemm_supports(GgmlType) { return true; }
@@ -566,27 +570,22 @@ void prepare_tokens(GgmlType w, const ActivationView& x, int64_t cols, uint8_t* 
   for (int64_t t = 0; t < x.n_tokens; ++t) {
     const uint8_t* xr = x.xq + static_cast<size_t>(t) * x.xq_stride;
     uint8_t* aux = token_aux + static_cast<size_t>(t) * aux_stride;
-    auto* dy = reinterpret_cast<float*>(aux);
-    auto* corr = reinterpret_cast<int32_t*>(aux) + n_units;
-    auto* ms = reinterpret_cast<float*>(aux) + 2 * n_units;
+    auto* tu = reinterpret_cast<TokenUnit*>(aux);
     const GgmlType xt = vec_dot_type(w);
     for (int64_t u = 0; u < n_units; ++u) {
       if (xt == GgmlType::Q8_K) {
         const auto& b = reinterpret_cast<const BlockQ8_K*>(xr)[u * U / kQK_K];
         const int64_t j = (u * U % kQK_K) / 16;
         const int32_t bsum = U == 16 ? b.bsums[j] : b.bsums[j] + b.bsums[j + 1];
-        dy[u] = b.d;
-        corr[u] = offset * bsum;
-        ms[u] = b.d * static_cast<float>(bsum);
+        tu[u] = {b.d, offset * bsum, b.d * static_cast<float>(bsum)};
       } else {
         const bool one = xt == GgmlType::Q8_1;
         const uint8_t* blk = xr + static_cast<size_t>(u) * (one ? sizeof(BlockQ8_1) : sizeof(BlockQ8_0));
         const auto* qs = reinterpret_cast<const int8_t*>(blk + (one ? 4 : 2));
         int32_t s = 0;
         for (int j = 0; j < 32; ++j) s += qs[j];
-        dy[u] = fp16_to_fp32(static_cast<uint16_t>(blk[0] | (blk[1] << 8)));
-        corr[u] = offset * s;
-        ms[u] = one ? fp16_to_fp32(static_cast<uint16_t>(blk[2] | (blk[3] << 8))) : 0.0f;
+        tu[u] = {fp16_to_fp32(static_cast<uint16_t>(blk[0] | (blk[1] << 8))), offset * s,
+                 one ? fp16_to_fp32(static_cast<uint16_t>(blk[2] | (blk[3] << 8))) : 0.0f};
       }
     }
   }
