@@ -163,6 +163,17 @@ void stream_read(benchmark::State& state) {
 }
 BENCHMARK(stream_read)->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
 
+// Cost of one ThreadPool::parallel_for round trip with no work (paid by every matmul call).
+void pool_round_trip(benchmark::State& state) {
+  ThreadPool pool(static_cast<int>(state.range(0)));
+  std::vector<int64_t> hits(64);
+  for (auto _ : state) {
+    pool.parallel_for(pool.size(), 1, [&](int64_t b, int64_t, int t) { hits[static_cast<size_t>(t)] += b; });
+  }
+  benchmark::DoNotOptimize(hits.data());
+}
+BENCHMARK(pool_round_trip)->Arg(1)->Arg(2)->UseRealTime();
+
 #define POCKET_DECODE_BENCH(T)                                                                                         \
   BENCHMARK_CAPTURE(decode, T##_cold, GgmlType::T, true)->ArgsProduct({{2048, 6144}, {1536}, {1, 2}})->UseRealTime();  \
   BENCHMARK_CAPTURE(decode, T##_hot, GgmlType::T, false)->Args({2048, 1536, 1})->Args({2048, 1536, 2})->UseRealTime(); \

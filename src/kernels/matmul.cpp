@@ -22,6 +22,10 @@ constexpr size_t kPanelAlign = 64;
 
 constexpr int64_t kSlicesPerThread = 8;
 
+// Decode products reading fewer weight bytes than this run on the calling thread: ~15 µs of
+// streaming, less than a ThreadPool round trip (pool_round_trip in bench/kernels_bench.cpp).
+constexpr size_t kInlineBytes = size_t{384} << 10;
+
 simd::WeightView view(const WeightMatrix& w) { return {w.type, w.data, w.cols, w.rows, w.row_bytes}; }
 
 // Splits [0, rows) into `parts` contiguous chunks aligned to kRowAlign; chunk i is [begin(i), begin(i + 1)).
@@ -76,6 +80,11 @@ void matmul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, i
   const simd::ActivationView xv{xq, xrow, n_tokens};
 
   if (n_tokens < kGemmMinTokens) {
+    // Small matrices: waking the workers costs more than reading the weights on this thread.
+    if (w.row_bytes * static_cast<size_t>(w.rows) * static_cast<size_t>(n_tokens) < kInlineBytes || pool.size() == 1) {
+      simd::matvec_rows(wv, 0, w.rows, xv, y, y_stride);
+      return;
+    }
     // Memory-bound: contiguous slices of rows, every weight byte read once. A few slices per thread,
     // so a worker that wakes late still finds work instead of leaving it all to the caller.
     const int64_t parts =
