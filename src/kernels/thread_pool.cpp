@@ -1,9 +1,22 @@
 #include "kernels/thread_pool.h"
 
 #include <algorithm>
-#include <atomic>
 
 namespace pocket {
+namespace {
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+
+// About a millisecond of spinning before a worker goes to sleep.
+constexpr int kSpinIterations = 20000;
+
+}  // namespace
 
 ThreadPool::ThreadPool(int n_threads) {
   if (n_threads <= 0) n_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -12,11 +25,11 @@ ThreadPool::ThreadPool(int n_threads) {
 }
 
 ThreadPool::~ThreadPool() {
+  stop_.store(true);
   {
     std::lock_guard<std::mutex> lock(mu_);
-    stop_ = true;
+    wake_cv_.notify_all();
   }
-  start_cv_.notify_all();
   for (auto& t : workers_) t.join();
 }
 
@@ -31,17 +44,25 @@ void ThreadPool::run_chunks(int thread_index) {
 void ThreadPool::worker_loop(int index) {
   uint64_t seen = 0;
   for (;;) {
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      start_cv_.wait(lock, [&] { return stop_ || generation_ != seen; });
-      if (stop_) return;
-      seen = generation_;
+    int spins = 0;
+    while (generation_.load() == seen && !stop_.load()) {
+      if (++spins < kSpinIterations) {
+        cpu_relax();
+        continue;
+      }
+      // Sleep. sleeping_ is raised before the predicate is checked under the lock, and parallel_for
+      // bumps generation_ before it reads sleeping_, so a wake-up cannot be lost.
+      sleeping_.fetch_add(1);
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        wake_cv_.wait(lock, [&] { return generation_.load() != seen || stop_.load(); });
+      }
+      sleeping_.fetch_sub(1);
     }
+    if (stop_.load()) return;
+    seen = generation_.load();
     run_chunks(index);
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (--pending_ == 0) done_cv_.notify_one();
-    }
+    pending_.fetch_sub(1);
   }
 }
 
@@ -54,20 +75,25 @@ void ThreadPool::parallel_for(int64_t n, int64_t grain, const std::function<void
   }
   // A few chunks per thread balance uneven work without much scheduling overhead.
   const int64_t target_chunks = int64_t{n_threads_} * 4;
-  const int64_t chunk = std::max(grain, (n + target_chunks - 1) / target_chunks);
-  {
+  fn_ = &fn;
+  n_ = n;
+  chunk_ = std::max(grain, (n + target_chunks - 1) / target_chunks);
+  next_.store(0);
+  pending_.store(n_threads_ - 1);
+  generation_.fetch_add(1);
+  if (sleeping_.load() > 0) {
     std::lock_guard<std::mutex> lock(mu_);
-    fn_ = &fn;
-    n_ = n;
-    chunk_ = chunk;
-    next_.store(0);
-    pending_ = n_threads_ - 1;
-    ++generation_;
+    wake_cv_.notify_all();
   }
-  start_cv_.notify_all();
   run_chunks(0);
-  std::unique_lock<std::mutex> lock(mu_);
-  done_cv_.wait(lock, [&] { return pending_ == 0; });
+  // Wait for the workers; yield now and then in case one of them was descheduled.
+  for (int spins = 0; pending_.load() != 0; ++spins) {
+    if (spins % 1024 == 1023) {
+      std::this_thread::yield();
+    } else {
+      cpu_relax();
+    }
+  }
   fn_ = nullptr;
 }
 

@@ -1,5 +1,7 @@
 // A fixed set of worker threads that split index ranges between them. The calling thread works too,
-// so ThreadPool(1) runs everything inline.
+// so ThreadPool(1) runs everything inline. Between jobs the workers spin briefly before sleeping: a
+// decode step hands out hundreds of small jobs, and waking sleeping threads for each would cost more
+// than the work.
 #pragma once
 
 #include <atomic>
@@ -33,12 +35,12 @@ class ThreadPool {
   int n_threads_;
   std::vector<std::thread> workers_;
   std::mutex mu_;
-  std::condition_variable start_cv_;
-  std::condition_variable done_cv_;
-  uint64_t generation_ = 0;
-  int pending_ = 0;
-  bool stop_ = false;
-  // The current job.
+  std::condition_variable wake_cv_;
+  std::atomic<uint64_t> generation_{0};  // bumped once per job
+  std::atomic<int> pending_{0};          // workers still running the current job
+  std::atomic<int> sleeping_{0};         // workers blocked on wake_cv_
+  std::atomic<bool> stop_{false};
+  // The current job (written before generation_ is bumped).
   const std::function<void(int64_t, int64_t, int)>* fn_ = nullptr;
   int64_t n_ = 0;
   int64_t chunk_ = 1;
