@@ -19,6 +19,9 @@ class Tokenizer;
 
 struct EngineOptions {
   int threads = 0;  // ≤ 0: one per hardware thread
+  // Where the weights every token reads live: "load" (copied into RAM; default), "mlock" (mapped and
+  // locked) or "mmap" (mapped; the kernel may evict pages). The PLE table is always mapped.
+  std::string weights = "load";
 };
 
 struct SessionOptions {

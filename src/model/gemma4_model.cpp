@@ -2,14 +2,19 @@
 
 namespace pocket {
 
-Result<std::unique_ptr<Gemma4Model>> Gemma4Model::load(const std::string& path) {
+Result<std::unique_ptr<Gemma4Model>> Gemma4Model::load(const std::string& path, WeightResidency residency) {
   auto f = GgufFile::open(path);
   if (!f) return f.error();
   auto cfg = load_gemma4_config(*f);
   if (!cfg) return cfg.error();
   auto w = load_gemma4_weights(*f, *cfg);
   if (!w) return w.error();
-  return std::make_unique<Gemma4Model>(std::move(f).value(), std::move(cfg).value(), std::move(w).value());
+  auto m = std::make_unique<Gemma4Model>(std::move(f).value(), std::move(cfg).value(), std::move(w).value());
+  auto res = make_weights_resident(m->file_, m->w_, residency);
+  if (!res) return res.error();
+  m->residency_ = residency;
+  m->resident_ = std::move(res).value();
+  return m;
 }
 
 }  // namespace pocket

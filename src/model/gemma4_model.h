@@ -13,16 +13,20 @@
 #include "model/gemma4_config.h"
 #include "model/gemma4_weights.h"
 #include "model/kv_cache.h"
+#include "model/weight_residency.h"
 
 namespace pocket {
 
 class Gemma4Model {
  public:
-  static Result<std::unique_ptr<Gemma4Model>> load(const std::string& path);
+  static Result<std::unique_ptr<Gemma4Model>> load(const std::string& path,
+                                                    WeightResidency residency = WeightResidency::kLoad);
 
   const Gemma4Config& config() const { return cfg_; }
   const Gemma4Weights& weights() const { return w_; }
   const GgufFile& file() const { return file_; }
+  WeightResidency residency() const { return residency_; }
+  const ResidentWeights& resident() const { return resident_; }
 
   // Use load(); the weights point into `f`'s mapping, which this object keeps alive.
   Gemma4Model(GgufFile f, Gemma4Config c, Gemma4Weights w)
@@ -32,6 +36,8 @@ class Gemma4Model {
   GgufFile file_;
   Gemma4Config cfg_;
   Gemma4Weights w_;
+  WeightResidency residency_ = WeightResidency::kMmap;
+  ResidentWeights resident_;
 };
 
 // Reusable activations for one batch; grown on demand, never shrunk, so decode allocates nothing.

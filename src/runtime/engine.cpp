@@ -40,7 +40,17 @@ Result<const Tokenizer*> Engine::tokenizer() const {
 Engine::~Engine() = default;
 
 Result<std::unique_ptr<Engine>> Engine::load(const std::string& model_path, const EngineOptions& options) {
-  auto m = Gemma4Model::load(model_path);
+  WeightResidency residency;
+  if (options.weights == "load") {
+    residency = WeightResidency::kLoad;
+  } else if (options.weights == "mlock") {
+    residency = WeightResidency::kMlock;
+  } else if (options.weights == "mmap") {
+    residency = WeightResidency::kMmap;
+  } else {
+    return Error{"unknown weights mode '" + options.weights + "' (expected load, mlock or mmap)"};
+  }
+  auto m = Gemma4Model::load(model_path, residency);
   if (!m) return m.error();
   return std::make_unique<Engine>(std::move(m).value(), std::make_unique<ThreadPool>(options.threads));
 }

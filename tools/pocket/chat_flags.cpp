@@ -16,6 +16,7 @@ void ChatFlags::add_to(CLI::App& cmd) {
   cmd.add_option("-n,--max-tokens", max_tokens, "Most tokens to generate per answer (<= 0: until the context is full)");
   cmd.add_option("-c,--context", context, "Context size in tokens (default: min(model's, 4096))");
   cmd.add_option("-t,--threads", threads, "Threads (default: all cores)");
+  cmd.add_option("--weights", weights, "Weights in RAM: load (default) | mlock | mmap");
   cmd.add_option("--temp,--temperature", temperature, "Sampling temperature; 0 = greedy (Gemma default 1.0)");
   cmd.add_option("--top-k", top_k, "Top-k (Gemma default 64; 0 = off)");
   cmd.add_option("--top-p", top_p, "Top-p (Gemma default 0.95; 1 = off)");
@@ -48,7 +49,7 @@ GenerateOptions ChatFlags::generate_options() const {
 
 Result<ChatStack> open_chat(const ChatFlags& flags) {
   ChatStack s;
-  auto engine = Engine::load(flags.model, {flags.threads});
+  auto engine = Engine::load(flags.model, {flags.threads, flags.weights});
   if (!engine) return engine.error();
   s.engine = std::move(engine).value();
   auto tok = s.engine->tokenizer();

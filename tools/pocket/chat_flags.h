@@ -20,6 +20,7 @@ struct ChatFlags {
   int max_tokens = 1024;
   int context = 0;
   int threads = 0;
+  std::string weights = "load";
   float temperature = 1.0f;
   int top_k = 64;
   float top_p = 0.95f;

@@ -42,6 +42,7 @@ struct BenchArgs {
   bool json = false;
   bool ttft_probe = false;  // internal: the cold-process child
   bool bandwidth = false;
+  std::string weights = "load";
 };
 
 
@@ -179,7 +180,7 @@ int run_bench(BenchArgs a) {
   if (a.model.empty()) return report_error("give a model (-m FILE) or --synthetic VARIANT");
   if (a.prompt < 1 || a.gen < 1 || a.reps < 1) return report_error("-p, -n and -r must be >= 1");
 
-  auto engine = Engine::load(a.model, {a.threads});
+  auto engine = Engine::load(a.model, {a.threads, a.weights});
   if (!engine) return report_error(engine.error().message);
   const int V = (*engine)->info().n_vocab;
   std::vector<double> prefill, decode, ttft;
@@ -217,13 +218,18 @@ int run_bench(BenchArgs a) {
   const auto& info = (*engine)->info();
   std::printf("model      %s (%d layers, d_model %d, vocab %d)\n", a.model.c_str(), info.n_layer, info.n_embd,
               info.n_vocab);
-  std::printf("threads    %d, repetitions %d, weights memory-mapped from the file\n", a.threads, a.reps);
+  const Gemma4Model& model = (*engine)->model();
+  std::printf("threads    %d, repetitions %d\n", a.threads, a.reps);
+  std::printf("weights    %s: %.2f GB resident, %.2f GB left mapped (PLE table, read a row per token)\n",
+              std::string(residency_name(model.residency())).c_str(),
+              static_cast<double>(model.resident().resident_bytes) / 1e9,
+              static_cast<double>(model.resident().mapped_bytes) / 1e9);
   std::printf("prefill    %8.2f tok/s  (min %.2f, max %.2f; %d-token prompt)\n", p.median, p.min, p.max, a.prompt);
   std::printf("decode     %8.2f tok/s  (min %.2f, max %.2f; %d tokens)\n", d.median, d.min, d.max, a.gen);
   std::printf("ttft       %8.3f s      (min %.3f, max %.3f; cold process, 8-token prompt)\n", f.median, f.min,
               f.max);
   std::printf("peak RSS   %8.1f MiB\n", static_cast<double>(rss) / (1024.0 * 1024.0));
-  const int64_t bytes_per_token = gemma4_decode_bytes_per_token((*engine)->model());
+  const int64_t bytes_per_token = gemma4_decode_bytes_per_token(model);
   const double bw = a.bandwidth ? read_bandwidth_gbs(a.threads) : 0.0;
   std::printf("weights    %8.3f GB read per decoded token\n", static_cast<double>(bytes_per_token) / 1e9);
   if (bw > 0) {
@@ -238,7 +244,7 @@ int run_bench(BenchArgs a) {
                               {"prefill_tok_s_min", p.min}, {"prefill_tok_s_max", p.max},
                               {"decode_tok_s", d.median},   {"decode_tok_s_min", d.min},
                               {"decode_tok_s_max", d.max},  {"ttft_s", f.median},
-                              {"peak_rss_bytes", rss},      {"weights", "mmap"},
+                              {"peak_rss_bytes", rss},      {"weights", a.weights},
                               {"decode_bytes_per_token", bytes_per_token}};
     if (bw > 0) j["read_bandwidth_gbs"] = bw;
     std::printf("%s\n", j.dump().c_str());
@@ -260,6 +266,7 @@ void add_bench_command(CLI::App& app, int& exit_code) {
   cmd->add_option("-t,--threads", args->threads, "Threads");
   cmd->add_option("-r,--reps", args->reps, "Repetitions (median and spread are reported)");
   cmd->add_flag("--json", args->json, "Also print one JSON object as the last line");
+  cmd->add_option("--weights", args->weights, "load (copy into RAM, default) | mlock | mmap");
   cmd->add_flag("--bandwidth", args->bandwidth,
                 "Also measure memory read bandwidth and the decode bound (alone: only the bandwidth)");
   cmd->add_flag("--ttft-probe", args->ttft_probe, "Internal: cold-process time-to-first-token child")->group("");

@@ -1,0 +1,36 @@
+// Where the weights live while the model runs. Every decode step reads every layer matrix and the
+// output head, so those must stay in RAM: on small VMs the kernel reclaims clean mmapped file pages
+// under pressure and re-reads them from disk, which halves decode speed (llama.cpp's Q8_0 E2B fell from
+// 10.4 to ~5 tok/s over repeats that way). The per-layer-embedding table (over half of an E2B file) is
+// read one row per token, so it always stays mapped and is read on demand.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "format/gguf.h"
+#include "model/gemma4_weights.h"
+#include "pocket/result.h"
+
+namespace pocket {
+
+enum class WeightResidency {
+  kLoad,  // copy into anonymous memory and drop the file pages from this process (default)
+  kMlock, // keep the file mapping but lock its pages in RAM (needs RLIMIT_MEMLOCK)
+  kMmap,  // plain mapping: pages come and go as the kernel decides
+};
+
+std::string_view residency_name(WeightResidency r);
+
+// Owns the copies made for kLoad.
+struct ResidentWeights {
+  std::vector<std::vector<uint8_t>> buffers;
+  uint64_t resident_bytes = 0;  // copied or locked
+  uint64_t mapped_bytes = 0;    // left to the mapping (the PLE table)
+};
+
+// Applies `mode` to every matrix of `w` except the PLE token table, repointing them at the copies.
+Result<ResidentWeights> make_weights_resident(const GgufFile& file, Gemma4Weights& w, WeightResidency mode);
+
+}  // namespace pocket
