@@ -14,6 +14,8 @@ namespace {
 // tokens share every weight load); from it on the weights are repacked into panels and multiplied
 // by tile kernels.
 constexpr int64_t kGemmMinTokens = 4;
+// F32 / F16 / BF16 panels are 2-4x larger and packed by scalar code: worth it for more tokens only.
+constexpr int64_t kGemmMinTokensFloat = 16;
 
 // Rows per work item boundary: keeps every chunk a whole number of the kernels' row groups.
 constexpr int64_t kRowAlign = 16;
@@ -79,7 +81,8 @@ void matmul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, i
   const simd::WeightView wv = view(w);
   const simd::ActivationView xv{xq, xrow, n_tokens};
 
-  if (n_tokens < kGemmMinTokens) {
+  const bool float_weights = w.type == GgmlType::F32 || w.type == GgmlType::F16 || w.type == GgmlType::BF16;
+  if (n_tokens < (float_weights ? kGemmMinTokensFloat : kGemmMinTokens)) {
     // Small matrices: waking the workers costs more than reading the weights on this thread.
     if (w.row_bytes * static_cast<size_t>(w.rows) * static_cast<size_t>(n_tokens) < kInlineBytes || pool.size() == 1) {
       simd::matvec_rows(wv, 0, w.rows, xv, y, y_stride);

@@ -501,8 +501,77 @@ PanelFn PanelFnOf(GgmlType t) {
   }
 }
 
+// ---- F32 / F16 / BF16 weights: f32 panels [column][P rows], FMA tiles over f32 activations ----
+
+void PackPanelFloat(const WeightView& w, int64_t r0, int64_t r1, float* panel) {
+  for (int64_t r = 0; r < kP; ++r) {
+    const uint8_t* row = w.data + static_cast<size_t>(std::min(r0 + r, r1 - 1)) * w.row_bytes;
+    for (int64_t k = 0; k < w.cols; ++k) {
+      float v;
+      if (w.type == GgmlType::F32) {
+        std::memcpy(&v, row + 4 * k, 4);
+      } else {
+        uint16_t h;
+        std::memcpy(&h, row + 2 * k, 2);
+        v = w.type == GgmlType::F16 ? fp16_to_fp32(h) : bf16_to_fp32(h);
+      }
+      panel[k * kP + r] = v;
+    }
+  }
+}
+
+template <int T>
+void TileFloat(const float* panel, int64_t cols, const float* const* xs, float* const* yrows, int64_t n_valid) {
+  const DF32 df;
+  VF32 acc[T];
+  for (int t = 0; t < T; ++t) acc[t] = hn::Zero(df);
+  for (int64_t k = 0; k < cols; ++k) {
+    const VF32 wv = hn::Load(df, panel + k * kP);
+    for (int t = 0; t < T; ++t) acc[t] = hn::MulAdd(wv, hn::Set(df, xs[t][k]), acc[t]);
+  }
+  for (int t = 0; t < T; ++t) {
+    alignas(64) float out[kP];
+    hn::Store(acc[t], df, out);
+    std::memcpy(yrows[t], out, sizeof(float) * static_cast<size_t>(n_valid));
+  }
+}
+
+// token_aux holds each token's activations as f32 (prepare_tokens).
+void PanelTimesTokensFloat(const float* panel, const WeightView& w, int64_t r0, int64_t n_valid,
+                           const ActivationView& x, const uint8_t* token_aux, float* y, int64_t y_stride) {
+  const size_t aux_stride = token_aux_bytes(w.type, w.cols);
+  for (int64_t t0 = 0; t0 < x.n_tokens;) {
+    const int64_t left = x.n_tokens - t0;
+    const int T = left >= kTileTokens ? kTileTokens : left >= 4 ? 4 : left >= 2 ? 2 : 1;
+    const float* xs[kTileTokens];
+    float* yrows[kTileTokens];
+    for (int t = 0; t < T; ++t) {
+      xs[t] = reinterpret_cast<const float*>(token_aux + static_cast<size_t>(t0 + t) * aux_stride);
+      yrows[t] = y + (t0 + t) * y_stride + r0;
+    }
+    if (T == kTileTokens) {
+      TileFloat<kTileTokens>(panel, w.cols, xs, yrows, n_valid);
+    } else if (T == 4) {
+      TileFloat<4>(panel, w.cols, xs, yrows, n_valid);
+    } else if (T == 2) {
+      TileFloat<2>(panel, w.cols, xs, yrows, n_valid);
+    } else {
+      TileFloat<1>(panel, w.cols, xs, yrows, n_valid);
+    }
+    t0 += T;
+  }
+}
+
 void GemmRows(const WeightView& w, int64_t r0, int64_t r1, const ActivationView& x, const uint8_t* token_aux,
               uint8_t* panel, float* y, int64_t y_stride) {
+  if (is_float(w.type)) {
+    for (int64_t p0 = r0; p0 < r1; p0 += kP) {
+      PackPanelFloat(w, p0, r1, reinterpret_cast<float*>(panel));
+      PanelTimesTokensFloat(reinterpret_cast<const float*>(panel), w, p0, std::min<int64_t>(kP, r1 - p0), x, token_aux,
+                            y, y_stride);
+    }
+    return;
+  }
   const PanelFn fn = PanelFnOf(w.type);
   if (fn == nullptr) return matvec_rows(w, r0, r1, x, y, y_stride);
   for (int64_t p0 = r0; p0 < r1; p0 += kP) {
@@ -530,10 +599,12 @@ int64_t panel_rows() { return HWY_DYNAMIC_DISPATCH(PanelRows)(); }
 size_t panel_bytes(GgmlType w, int64_t cols) {
   const int64_t U = unit_size(w);
   const int64_t p = panel_rows();
+  if (is_float(w)) return static_cast<size_t>(cols * p) * sizeof(float);
   return static_cast<size_t>((cols / U) * (U * p + 4 * p * (has_min(w) ? 2 : 1)));
 }
 
 size_t token_aux_bytes(GgmlType w, int64_t cols) {
+  if (is_float(w)) return static_cast<size_t>(cols) * sizeof(float);
   return static_cast<size_t>(cols / unit_size(w)) * sizeof(TokenUnit);
 }
 
@@ -541,7 +612,14 @@ bool gemm_supports(GgmlType) { return true; }
 
 // Per token and unit: dy, offset * Σ activation quants, and the min partner (see TokenUnits).
 void prepare_tokens(GgmlType w, const ActivationView& x, int64_t cols, uint8_t* token_aux) {
-  if (is_float(w)) return;
+  if (is_float(w)) {
+    // The float tiles read activations as f32 (exact: they were rounded to the weight type).
+    for (int64_t t = 0; t < x.n_tokens; ++t) {
+      dequantize_row(vec_dot_type(w), x.xq + static_cast<size_t>(t) * x.xq_stride,
+                     reinterpret_cast<float*>(token_aux + static_cast<size_t>(t) * token_aux_bytes(w, cols)), cols);
+    }
+    return;
+  }
   const int64_t U = unit_size(w);
   const int64_t n_units = cols / U;
   const size_t aux_stride = token_aux_bytes(w, cols);
