@@ -29,3 +29,8 @@ endif()
 add_test(NAME cli.bench.tiny_model_json_has_required_fields
          COMMAND bash ${_cli_dir}/bench_smoke.sh $<TARGET_FILE:pocket> ${CMAKE_BINARY_DIR}/cli-cache)
 set_tests_properties(cli.bench.tiny_model_json_has_required_fields PROPERTIES LABELS cli TIMEOUT 300)
+
+# Bad model files and token lists: one-line errors naming the problem, never a crash.
+add_test(NAME cli.logits.bad_input_one_line_errors_no_crash
+         COMMAND bash ${_cli_dir}/bad_input.sh $<TARGET_FILE:pocket> ${CMAKE_BINARY_DIR}/cli-cache/bad-input)
+set_tests_properties(cli.logits.bad_input_one_line_errors_no_crash PROPERTIES LABELS cli TIMEOUT 300)
