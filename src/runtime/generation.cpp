@@ -83,7 +83,19 @@ Result<GenerateResult> generate(Session& session, const Tokenizer& tokenizer, st
       res.reason = StopReason::kMaxTokens;
       break;
     }
-    const int32_t tok = sampler.sample(*logits, session.history());
+    int32_t tok;
+    if (options.constraint) {
+      const int64_t left_ctx = session.context_size() - session.n_past() + 1;
+      const int64_t left_max = options.max_tokens - static_cast<int64_t>(res.tokens.size());
+      const int64_t left = options.max_tokens > 0 ? std::min(left_ctx, left_max) : left_ctx;
+      tok = options.constraint->pick(sampler, *logits, session.history(), static_cast<int>(left));
+      if (tok < 0) {
+        res.reason = StopReason::kEndOfGeneration;
+        break;
+      }
+    } else {
+      tok = sampler.sample(*logits, session.history());
+    }
     if (tokenizer.is_end_of_generation(tok) ||
         std::find(options.extra_stop_tokens.begin(), options.extra_stop_tokens.end(), tok) !=
             options.extra_stop_tokens.end()) {
@@ -108,6 +120,10 @@ Result<GenerateResult> generate(Session& session, const Tokenizer& tokenizer, st
     }
     if (!emit(res.text.size() - held_back(res.text, options.stop_strings))) {
       res.reason = StopReason::kCancelled;
+      break;
+    }
+    if (options.constraint && options.constraint->complete()) {
+      res.reason = StopReason::kEndOfGeneration;
       break;
     }
     if (session.n_past() >= session.context_size()) {

@@ -20,12 +20,25 @@ class Tokenizer;
 enum class StopReason { kEndOfGeneration, kStopString, kMaxTokens, kContextFull, kCancelled };
 std::string_view stop_reason_name(StopReason r);
 
+// Constrained decoding (e.g. JSON output, runtime/json_constraint.h): decides which tokens may come next.
+class TokenConstraint {
+ public:
+  virtual ~TokenConstraint() = default;
+  // Picks the next token with `sampler` among the tokens allowed now (`budget`: tokens left, this one
+  // included); -1 ends generation. The constraint takes the token into its state.
+  virtual int32_t pick(Sampler& sampler, std::span<const float> logits, std::span<const int32_t> history,
+                       int budget) = 0;
+  // The output is complete: generation ends (as at an end-of-generation token).
+  virtual bool complete() const = 0;
+};
+
 struct GenerateOptions {
   SamplingParams sampling = SamplingParams::gemma_defaults();
   int max_tokens = 512;                    // ≤ 0: until the context is full
   std::vector<std::string> stop_strings;   // generation ends before any of these texts
   std::vector<int32_t> extra_stop_tokens;  // in addition to the tokenizer's end-of-generation set
   bool render_control_tokens = false;      // stream control-token texts (e.g. for the thought parser)
+  TokenConstraint* constraint = nullptr;   // restricts sampling (not owned); null: none
 };
 
 struct GenerateResult {
