@@ -330,13 +330,20 @@ namespace pocket::simd {
 HWY_EXPORT(MatvecLegacyOrFloat);
 
 void matvec_rows(const WeightView& w, int64_t r0, int64_t r1, const ActivationView& x, float* y, int64_t y_stride) {
-  for (int64_t t = 0; t < x.n_tokens; ++t) {
-    const uint8_t* xq = x.xq + static_cast<size_t>(t) * x.xq_stride;
-    float* yt = y + t * y_stride + r0;
-    if (detail::is_k_format(w.type)) {
-      detail::matvec_k(w, r0, r1, xq, yt);
-    } else {
-      HWY_DYNAMIC_DISPATCH(MatvecLegacyOrFloat)(w, r0, r1, xq, yt);
+  // Several tokens: rows in chunks small enough to stay in L2 while every token passes over them,
+  // so DRAM is read once. (A chunk is a multiple of every target's row group.)
+  constexpr int64_t kChunkRows = 64;
+  const int64_t chunk = x.n_tokens == 1 ? r1 - r0 : kChunkRows;
+  for (int64_t c0 = r0; c0 < r1; c0 += chunk) {
+    const int64_t c1 = std::min(r1, c0 + chunk);
+    for (int64_t t = 0; t < x.n_tokens; ++t) {
+      const uint8_t* xq = x.xq + static_cast<size_t>(t) * x.xq_stride;
+      float* yt = y + t * y_stride + c0;
+      if (detail::is_k_format(w.type)) {
+        detail::matvec_k(w, c0, c1, xq, yt);
+      } else {
+        HWY_DYNAMIC_DISPATCH(MatvecLegacyOrFloat)(w, c0, c1, xq, yt);
+      }
     }
   }
 }

@@ -61,13 +61,15 @@ struct ActivationView {
 };
 
 // Decode-shaped product: y[t * y_stride + r] = dot(row r, token t) for rows [r0, r1) and every token.
-// Reads each weight row once for all tokens; meant for a handful of tokens (1..4).
+// Reads the weights from memory once for all tokens (chunks of rows stay in cache while each token
+// passes); meant for a handful of tokens (1..3), beyond that gemm_rows is faster.
 void matvec_rows(const WeightView& w, int64_t r0, int64_t r1, const ActivationView& x, float* y, int64_t y_stride);
 
 // Prefill-shaped product (many tokens): weights are repacked panel by panel (a few rows interleaved
 // so one vector holds the same column of several rows) into `panel_scratch`, then tile kernels
 // multiply each panel with groups of tokens. `token_aux` holds per-token block data prepared by
-// prepare_tokens. Covers rows [r0, r1); r0 must be a multiple of panel_rows().
+// prepare_tokens. Covers rows [r0, r1); r0 must be a multiple of panel_rows(), and panel_scratch
+// must hold panel_bytes() bytes at 64-byte alignment (the tiles use aligned loads).
 int64_t panel_rows();                              // rows per packed panel (vector lanes of int32)
 size_t panel_bytes(GgmlType w, int64_t cols);      // bytes of one packed panel
 size_t token_aux_bytes(GgmlType w, int64_t cols);  // bytes of token_aux per token
