@@ -1,5 +1,7 @@
 #include "kernels/ops.h"
 
+#include "kernels/simd/simd.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -23,16 +25,16 @@ float gelu_tanh(float x) {
   return 0.5f * x * (1.0f + std::tanh(kSqrt2OverPi * x * (1.0f + kCoef * x * x)));
 }
 
-void geglu(const float* gate, const float* up, int64_t n, float* y) {
+void geglu_ref(const float* gate, const float* up, int64_t n, float* y) {
   for (int64_t i = 0; i < n; ++i) y[i] = gelu_tanh(gate[i]) * up[i];
 }
 
-void softcap(float* x, int64_t n, float cap) {
+void softcap_ref(float* x, int64_t n, float cap) {
   const float inv = 1.0f / cap;
   for (int64_t i = 0; i < n; ++i) x[i] = cap * std::tanh(x[i] * inv);
 }
 
-void softmax(float* x, int64_t n) {
+void softmax_ref(float* x, int64_t n) {
   if (n <= 0) return;
   const float mx = *std::max_element(x, x + n);
   double sum = 0.0;
@@ -52,14 +54,34 @@ void rope_neox(float* x, int64_t half, const float* cos, const float* sin, int64
   }
 }
 
-void axpy(float a, const float* x, float* y, int64_t n) {
+void axpy_ref(float a, const float* x, float* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] += a * x[i];
 }
 
-float dot_f32(const float* a, const float* b, int64_t n) {
+float dot_f32_ref(const float* a, const float* b, int64_t n) {
   float s = 0.0f;
   for (int64_t i = 0; i < n; ++i) s += a[i] * b[i];
   return s;
+}
+
+void geglu(const float* gate, const float* up, int64_t n, float* y) {
+  simd::geglu(gate, up, n, y);
+}
+
+void softcap(float* x, int64_t n, float cap) {
+  simd::softcap(x, n, cap);
+}
+
+void softmax(float* x, int64_t n) {
+  simd::softmax(x, n);
+}
+
+void axpy(float a, const float* x, float* y, int64_t n) {
+  simd::axpy(a, x, y, n);
+}
+
+float dot_f32(const float* a, const float* b, int64_t n) {
+  return simd::dot_f32(a, b, n);
 }
 
 }  // namespace pocket::ops

@@ -30,4 +30,11 @@ void axpy(float a, const float* x, float* y, int64_t n);
 
 float dot_f32(const float* a, const float* b, int64_t n);
 
+// Scalar references of the SIMD-dispatched ops above (the SIMD kernels are tested against these).
+void geglu_ref(const float* gate, const float* up, int64_t n, float* y);
+void softcap_ref(float* x, int64_t n, float cap);
+void softmax_ref(float* x, int64_t n);
+void axpy_ref(float a, const float* x, float* y, int64_t n);
+float dot_f32_ref(const float* a, const float* b, int64_t n);
+
 }  // namespace pocket::ops

@@ -13,8 +13,9 @@ inline void cpu_relax() {
 #endif
 }
 
-// About a millisecond of spinning before a worker goes to sleep.
-constexpr int kSpinIterations = 20000;
+// Roughly 50-100 µs of spinning before a worker sleeps: enough to catch the next job of a decode step
+// on an idle machine, short enough not to steal the core from other work when the machine is busy.
+constexpr int kSpinIterations = 2000;
 
 }  // namespace
 
@@ -88,7 +89,7 @@ void ThreadPool::parallel_for(int64_t n, int64_t grain, const std::function<void
   run_chunks(0);
   // Wait for the workers; yield now and then in case one of them was descheduled.
   for (int spins = 0; pending_.load() != 0; ++spins) {
-    if (spins % 1024 == 1023) {
+    if (spins % 256 == 255) {
       std::this_thread::yield();
     } else {
       cpu_relax();

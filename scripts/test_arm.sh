@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Builds the library and its unit tests (kernels included) for aarch64 with Debian's cross compiler and
+# runs them under qemu-user. Needs: g++-aarch64-linux-gnu qemu-user and the arm64 packages
+# libgtest-dev:arm64 libhwy-dev:arm64 (dpkg --add-architecture arm64). The llama.cpp-library oracle
+# checks are x86-only and skipped here. Kernels are built for NEON (the SVE targets are disabled: some
+# kernels keep arrays of vectors, which SVE's sizeless types do not allow) (POCKET_NO_ORACLE=1); their scalar references are what the ARM
+# kernels are checked against.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cmake -S . -B build-arm64 -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux-gnu.cmake -DCMAKE_BUILD_TYPE=Release \
+  -DPOCKET_LIBRARY_ONLY=ON -DPOCKET_BENCH=OFF \
+  -DCMAKE_CXX_FLAGS=-DHWY_DISABLED_TARGETS=0xF000000 >/dev/null  # HWY_SVE2_128|SVE_256|SVE2|SVE
+cmake --build build-arm64 -j"$(nproc)" --target pocket_tests
+POCKET_NO_ORACLE=1 qemu-aarch64 -L /usr/aarch64-linux-gnu build-arm64/pocket_tests --gtest_brief=1 "$@"
