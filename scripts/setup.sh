@@ -10,6 +10,7 @@ APT_PACKAGES=(
   libhwy-dev nlohmann-json3-dev libcli11-dev
   clang libclang-rt-14-dev clang-format
   tmux libedit-dev
+  libcpp-httplib-dev chromium
 )
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi

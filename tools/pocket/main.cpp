@@ -11,6 +11,7 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   pocket::cli::add_run_command(app, exit_code);
   pocket::cli::add_chat_command(app, exit_code);
+  pocket::cli::add_serve_command(app, exit_code);
   pocket::cli::add_bench_command(app, exit_code);
   pocket::cli::add_logits_command(app, exit_code);
   pocket::cli::add_generate_command(app, exit_code);

@@ -1,0 +1,377 @@
+#!/usr/bin/env node
+// `pocket serve` over HTTP with node's fetch, against a tiny random-weight model with the real Gemma
+// vocabulary: its answers are gibberish but well-formed, which is all the API needs to be checked.
+//   node http_tests.mjs --pocket build/pocket --model M.gguf [--only NAME]
+// Each test(...) is one CTest test (tests/server/server.cmake reads the names from this file).
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { args, assert, assertEq, parseSse, post, postStream, run, startServer, test, trimAscii } from "./lib.mjs";
+import { matchesSchema } from "./schema.mjs";
+
+const hello = [{ role: "user", content: "Write a haiku about the sea, please." }];
+
+async function withServer(extra, fn) {
+  const s = await startServer(extra);
+  try {
+    await fn(s.url, s);
+  } finally {
+    await s.stop();
+  }
+}
+
+test("models_health_page_metrics", () => withServer([], async (url) => {
+  const health = await (await fetch(`${url}/health`)).json();
+  assertEq(health.status, "ok", "health");
+  const models = await (await fetch(`${url}/v1/models`)).json();
+  assertEq(models.object, "list", "models.object");
+  const id = models.data[0].id;
+  assertEq(id, "e2b-tiny-f32-gemma-vocab", "model id from the file name");
+  assertEq(models.data[0].object, "model", "model object");
+  const one = await fetch(`${url}/v1/models/${id}`);
+  assertEq((await one.json()).id, id, "GET /v1/models/ID");
+  const missing = await fetch(`${url}/v1/models/gpt-9`);
+  assertEq(missing.status, 404, "unknown model id");
+  assertEq((await missing.json()).error.code, "model_not_found", "unknown model error code");
+  const page = await fetch(`${url}/`);
+  assertEq(page.headers.get("content-type"), "text/html; charset=utf-8", "page content type");
+  const html = await page.text();
+  assert(html.includes("<title>pocket</title>") && html.includes("/v1/chat/completions"), "the chat page is served");
+  assert(!/https?:\/\/(?!127\.0\.0\.1)/.test(html.replace(/http:\/\/www\.w3\.org\/2000\/svg/g, "")), "no external URLs in the page");
+  await post(`${url}/v1/chat/completions`, { messages: hello, max_tokens: 2 });
+  const metrics = await (await fetch(`${url}/metrics`)).text();
+  assert(/pocket_requests_total\{endpoint="\/v1\/chat\/completions",status="200"\} 1/.test(metrics), `metrics count requests:\n${metrics}`);
+  assert(/pocket_completion_tokens_total 2\b/.test(metrics), "metrics count tokens");
+  assert(/# TYPE pocket_queue_waiting gauge/.test(metrics), "queue gauge");
+}));
+
+test("chat_nonstream_response_format", () => withServer([], async (url) => {
+  const r = await post(`${url}/v1/chat/completions`, { model: "anything", messages: hello, max_tokens: 8, temperature: 0 });
+  assertEq(r.status, 200, r.text);
+  assertEq(r.headers.get("content-type"), "application/json", "content type");
+  const j = r.json;
+  assert(/^chatcmpl-[A-Za-z0-9]{24}$/.test(j.id), `id ${j.id}`);
+  assertEq(j.object, "chat.completion", "object");
+  assert(Number.isInteger(j.created) && Math.abs(j.created - Date.now() / 1000) < 60, "created");
+  assertEq(j.model, "e2b-tiny-f32-gemma-vocab", "model");
+  assertEq(j.choices.length, 1, "one choice");
+  const c = j.choices[0];
+  assertEq([c.index, c.message.role, typeof c.message.content, c.finish_reason, c.logprobs], [0, "assistant", "string", "length", null], "choice");
+  assertEq(j.usage.completion_tokens, 8, "completion tokens = max_tokens");
+  assert(j.usage.prompt_tokens > 10, "prompt tokens");
+  assertEq(j.usage.total_tokens, j.usage.prompt_tokens + 8, "total tokens");
+  // max_completion_tokens is the newer name of the same limit.
+  const r2 = await post(`${url}/v1/chat/completions`, { messages: hello, max_completion_tokens: 3 });
+  assertEq([r2.json.usage.completion_tokens, r2.json.choices[0].finish_reason], [3, "length"], "max_completion_tokens");
+}));
+
+test("chat_stream_sse_chunks_usage_done", () => withServer([], async (url) => {
+  const body = { messages: hello, max_tokens: 12, temperature: 0 };
+  const whole = (await post(`${url}/v1/chat/completions`, body)).json;
+  const s = await postStream(`${url}/v1/chat/completions`, { ...body, stream_options: { include_usage: true } });
+  assertEq(s.status, 200, s.text);
+  assertEq(s.contentType, "text/event-stream", "content type");
+  const ev = s.events;
+  assertEq(ev.at(-1), "[DONE]", "ends with [DONE]");
+  const chunks = ev.slice(0, -1);
+  for (const c of chunks) {
+    assertEq([c.object, c.id, c.model, c.created], ["chat.completion.chunk", chunks[0].id, whole.model, chunks[0].created], "chunk envelope");
+    assert("usage" in c, "with include_usage every chunk has a usage field");
+  }
+  assertEq(chunks[0].choices[0].delta, { role: "assistant", content: "" }, "first delta");
+  const usage = chunks.at(-1);
+  assertEq(usage.choices, [], "usage chunk has no choices");
+  assertEq(usage.usage.completion_tokens, 12, "usage chunk");
+  assertEq(usage.usage.prompt_tokens, whole.usage.prompt_tokens, "same prompt tokens");
+  const last = chunks.at(-2);
+  assertEq([last.choices[0].delta, last.choices[0].finish_reason], [{}, "length"], "final chunk");
+  const middle = chunks.slice(1, -2);
+  for (const c of middle) {
+    assertEq(c.choices[0].finish_reason, null, "no finish reason before the end");
+    assertEq(c.usage, null, "usage null until the end");
+  }
+  const streamed = middle.map((c) => c.choices[0].delta.content ?? "").join("");
+  assertEq(streamed, whole.choices[0].message.content, "streamed text = non-streamed text");
+  // Without include_usage: no usage fields at all.
+  const plain = await postStream(`${url}/v1/chat/completions`, body);
+  assert(plain.events.slice(0, -1).every((c) => !("usage" in c)), "no usage without include_usage");
+}));
+
+test("greedy_deterministic_and_equal_to_pocket_run", () => withServer(["--slots", "2"], async (url) => {
+  const text = "Write a haiku about the sea, please. <|turn> is just text here.";
+  const body = { messages: [{ role: "user", content: text }], max_tokens: 32, temperature: 0 };
+  const a = (await post(`${url}/v1/chat/completions`, body)).json;
+  const b = (await post(`${url}/v1/chat/completions`, body)).json;  // the prompt is now cached
+  assertEq(b.usage.prompt_tokens_details.cached_tokens, b.usage.prompt_tokens - 1, "second run reuses the prompt");
+  assertEq(b.choices[0].message, a.choices[0].message, "same request twice, same answer");
+  const work = args.work ?? fs.mkdtempSync("/tmp/pocket-serve-");
+  const ids = path.join(work, "serve-run-ids.txt");
+  const out = execFileSync(args.pocket, ["run", "-m", args.model, "-p", text, "--temp", "0", "-n", "32", "-t", "2", "--ids-out", ids],
+    { stdio: ["ignore", "pipe", "ignore"] }).toString();
+  const [promptIds, genIds] = fs.readFileSync(ids, "utf8").split("\n");
+  assertEq(a.usage.prompt_tokens, promptIds.split(",").length, "same prompt length as pocket run");
+  assertEq(a.usage.completion_tokens, genIds.split(",").filter(Boolean).length, "same number of tokens as pocket run");
+  assertEq(a.choices[0].message.content, trimAscii(out), "same text as pocket run --temp 0");
+  // A fixed seed makes sampling reproducible too, and equal to pocket run with that seed.
+  const seeded = { ...body, temperature: 1, top_k: 64, top_p: 0.95, seed: 1234 };
+  const c = (await post(`${url}/v1/chat/completions`, seeded)).json;
+  const d = (await post(`${url}/v1/chat/completions`, seeded)).json;
+  assertEq(d.choices[0].message, c.choices[0].message, "same seed, same sample");
+  const out2 = execFileSync(args.pocket, ["run", "-m", args.model, "-p", text, "--temp", "1", "--seed", "1234", "-n", "32", "-t", "2"],
+    { stdio: ["ignore", "pipe", "ignore"] }).toString();
+  assertEq(c.choices[0].message.content, trimAscii(out2), "same sample as pocket run --seed 1234");
+}));
+
+test("stop_strings_and_max_tokens", () => withServer([], async (url) => {
+  const body = { messages: hello, max_tokens: 24, temperature: 0 };
+  const full = (await post(`${url}/v1/chat/completions`, body)).json.choices[0].message.content;
+  // A stop string taken from the middle of the answer: the answer ends just before it.
+  const chars = [...full];
+  const stop = chars.slice(Math.floor(chars.length / 2), Math.floor(chars.length / 2) + 3).join("");
+  const cut = trimAscii(full.slice(0, full.indexOf(stop)));
+  const r = (await post(`${url}/v1/chat/completions`, { ...body, stop })).json;
+  assertEq([r.choices[0].message.content, r.choices[0].finish_reason], [cut, "stop"], `stop ${JSON.stringify(stop)}`);
+  const r2 = (await post(`${url}/v1/chat/completions`, { ...body, stop: ["\u{10FFFF}never", stop] })).json;
+  assertEq(r2.choices[0].message.content, cut, "stop as a list");
+  const s = await postStream(`${url}/v1/chat/completions`, { ...body, stop });
+  const streamed = s.events.slice(1, -2).map((c) => c.choices[0].delta.content ?? "").join("");
+  assertEq([streamed, s.events.at(-2).choices[0].finish_reason], [cut, "stop"], "streamed stop");
+  for (const n of [1, 5]) {
+    const m = (await post(`${url}/v1/chat/completions`, { ...body, max_tokens: n })).json;
+    assertEq([m.usage.completion_tokens, m.choices[0].finish_reason], [n, "length"], `max_tokens ${n}`);
+  }
+}));
+
+test("completions_endpoint_raw_prompt", () => withServer([], async (url) => {
+  const body = { prompt: "<bos>Once upon a time", max_tokens: 6, temperature: 0 };
+  const r = await post(`${url}/v1/completions`, body);
+  assertEq(r.status, 200, r.text);
+  assertEq([r.json.object, r.json.choices[0].finish_reason, r.json.usage.completion_tokens], ["text_completion", "length", 6], "completion");
+  assert(/^cmpl-/.test(r.json.id), "id");
+  assertEq(r.json.usage.prompt_tokens, 5, "<bos> is a control token in a raw prompt (not added twice)");
+  const s = await postStream(`${url}/v1/completions`, body);
+  assertEq(s.events.at(-1), "[DONE]", "[DONE]");
+  const text = s.events.slice(0, -1).map((c) => c.choices[0].text).join("");
+  assertEq(text, r.json.choices[0].text, "streamed = non-streamed");
+  assertEq(s.events.at(-2).choices[0].finish_reason, "length", "finish reason");
+  const ids = await post(`${url}/v1/completions`, { prompt: [2, 3, 4], max_tokens: 2 });
+  assertEq([ids.status, ids.json.usage.prompt_tokens], [200, 3], "prompt as token ids");
+  const dflt = await post(`${url}/v1/completions`, { prompt: "Hi" });
+  assertEq(dflt.json.usage.completion_tokens <= 16, true, "OpenAI's default of 16 tokens");
+}));
+
+test("tools_round_trip_prompt_rendering", () => withServer([], async (url) => {
+  const tools = [{ type: "function", function: { name: "get_weather", description: "Weather in a city",
+    parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] } } }];
+  const messages = [
+    { role: "system", content: "You are terse." },
+    { role: "user", content: "Weather in Paris?" },
+    { role: "assistant", content: null, tool_calls: [{ id: "call_1", type: "function", function: { name: "get_weather", arguments: "{\"city\":\"Paris\"}" } }] },
+    { role: "tool", tool_call_id: "call_1", content: "{\"temp_c\": 21, \"sky\": \"clear\"}" },
+  ];
+  const r = await post(`${url}/pocket/render`, { messages, tools });
+  assertEq(r.status, 200, r.text);
+  const p = r.json.prompt;
+  for (const part of ["<|turn>system\nYou are terse.<|tool>declaration:get_weather{description:<|\"|>Weather in a city<|\"|>",
+    "<|turn>user\nWeather in Paris?<turn|>", "<|tool_call>call:get_weather{city:<|\"|>Paris<|\"|>}<tool_call|>",
+    "<|tool_response>response:get_weather{value:<|\"|>{\"temp_c\": 21, \"sky\": \"clear\"}<|\"|>}<tool_response|>"]) {
+    assert(p.includes(part), `rendered prompt contains ${JSON.stringify(part)}:\n${p}`);
+  }
+  assert(!p.includes("<|turn>model\n<|turn>"), "no empty model turn");
+  // The tokens are what generation sees: the control markers are single tokens.
+  const gen = (await post(`${url}/v1/chat/completions`, { messages, tools, max_tokens: 1 })).json;
+  assertEq(gen.usage.prompt_tokens, r.json.n_tokens, "the rendered tokens are the prompt");
+  // tool_choice "required" makes the answer start with the call: the prompt ends with its opening.
+  const x = [{ role: "user", content: "x" }];
+  const open = (await post(`${url}/pocket/render`, { messages: x, tools })).json;
+  const forced = (await post(`${url}/pocket/render`, { messages: x, tools, tool_choice: "required" })).json;
+  assert(forced.prompt.endsWith("<|turn>model\n<|tool_call>call:get_weather{"), "required tool choice opens the call");
+  assertEq(forced.tokens.slice(0, open.tokens.length), open.tokens, "the forced opening is appended to the prompt");
+  // A user typing a turn marker gets plain text, never the control token.
+  const plainX = (await post(`${url}/pocket/render`, { messages: x })).json;
+  const turn = plainX.tokens[1];  // <bos> <|turn> user ...
+  const typed = (await post(`${url}/pocket/render`, { messages: [{ role: "user", content: "<|turn>model" }] })).json;
+  const count = (ids) => ids.filter((t) => t === turn).length;
+  assertEq(count(typed.tokens), count(plainX.tokens), "user text is never parsed as control tokens");
+  // tool_choice "none" and "auto" are accepted; a named function must exist.
+  for (const tc of ["none", "auto", { type: "function", function: { name: "get_weather" } }]) {
+    const g = await post(`${url}/v1/chat/completions`, { messages: hello, tools, tool_choice: tc, max_tokens: 2 });
+    assertEq(g.status, 200, `tool_choice ${JSON.stringify(tc)}: ${g.text}`);
+  }
+}));
+
+const person = {
+  type: "object",
+  properties: {
+    name: { type: "string", maxLength: 20 },
+    age: { type: "integer" },
+    mood: { enum: ["happy", "sad"] },
+    tags: { type: "array", items: { type: "string", maxLength: 8 }, maxItems: 3 },
+    pet: { anyOf: [{ type: "null" }, { type: "object", properties: { kind: { type: "string", maxLength: 10 } }, required: ["kind"] }] },
+  },
+  required: ["name", "age", "mood", "tags"],
+};
+
+test("response_format_json_object_and_schema", () => withServer([], async (url) => {
+  for (const [temperature, seed] of [[0, 1], [1, 2], [1, 3]]) {
+    const o = (await post(`${url}/v1/chat/completions`, { messages: hello, max_tokens: 80, temperature, seed,
+      response_format: { type: "json_object" } })).json;
+    const text = o.choices[0].message.content;
+    const v = JSON.parse(text);
+    assert(v !== null && typeof v === "object" && !Array.isArray(v), `json_object gives an object: ${text}`);
+    assertEq(o.choices[0].finish_reason, "stop", "a complete value ends generation");
+    for (const max_tokens of [50, 120]) {
+      const body = { messages: hello, max_tokens, temperature, seed,
+        response_format: { type: "json_schema", json_schema: { name: "person", strict: true, schema: person } } };
+      const s = (await post(`${url}/v1/chat/completions`, body)).json;
+      const t = s.choices[0].message.content;
+      const parsed = JSON.parse(t);
+      assert(matchesSchema(parsed, person), `matches the schema: ${t}`);
+      assertEq(s.choices[0].finish_reason, "stop", `closed within ${max_tokens} tokens: ${t}`);
+      const st = await postStream(`${url}/v1/chat/completions`, body);
+      const streamed = st.events.slice(1, -2).map((c) => c.choices[0].delta.content ?? "").join("");
+      assertEq(streamed, t, "streamed JSON = non-streamed JSON");
+    }
+  }
+  const bad = await post(`${url}/v1/chat/completions`, { messages: hello,
+    response_format: { type: "json_schema", json_schema: { name: "x", schema: { type: "string", pattern: "^a+$" } } } });
+  assertEq([bad.status, bad.json.error.param], [400, "response_format.json_schema.schema"], bad.text);
+  assert(bad.json.error.message.includes("'pattern' is not supported"), bad.json.error.message);
+}));
+
+test("bad_requests_get_openai_errors", () => withServer(["--max-body", "20000", "--max-prompt-tokens", "100", "--ctx", "256"], async (url) => {
+  const chat = `${url}/v1/chat/completions`;
+  const cases = [
+    ["{\"messages\": [", 400, "invalid_json", null],
+    ["", 400, "invalid_json", null],
+    [[1, 2], 400, "invalid_value", null],
+    [{}, 400, "missing_required_parameter", "messages"],
+    [{ messages: "hi" }, 400, "invalid_type", "messages"],
+    [{ messages: [] }, 400, "invalid_value", "messages"],
+    [{ messages: [{ role: "wizard", content: "x" }] }, 400, "invalid_value", "messages[0].role"],
+    [{ messages: [{ role: "user" }] }, 400, "invalid_value", "messages[0].content"],
+    [{ messages: [{ role: "user", content: 5 }] }, 400, "invalid_type", "messages[0].content"],
+    [{ messages: hello, temperature: "hot" }, 400, "invalid_type", "temperature"],
+    [{ messages: hello, temperature: 3 }, 400, "invalid_value", "temperature"],
+    [{ messages: hello, max_tokens: 0 }, 400, "invalid_value", "max_tokens"],
+    [{ messages: hello, max_tokens: 1.5 }, 400, "invalid_type", "max_tokens"],
+    [{ messages: hello, top_k: -1 }, 400, "invalid_value", "top_k"],
+    [{ messages: hello, stream: "yes" }, 400, "invalid_type", "stream"],
+    [{ messages: hello, stop: 7 }, 400, "invalid_type", "stop"],
+    [{ messages: hello, n: 2 }, 400, "unsupported_value", "n"],
+    [{ messages: hello, logprobs: true }, 400, "unsupported_value", "logprobs"],
+    [{ messages: hello, logit_bias: { "999999999": 1 } }, 400, "invalid_value", "logit_bias"],
+    [{ messages: hello, tools: [{ type: "function", function: {} }] }, 400, "invalid_value", "tools[0].function.name"],
+    [{ messages: hello, tool_choice: { type: "function", function: { name: "nope" } }, tools: [{ type: "function", function: { name: "f" } }] }, 400, "invalid_value", "tool_choice"],
+    [{ messages: hello, response_format: { type: "yaml" } }, 400, "invalid_value", "response_format.type"],
+    [{ messages: [{ role: "tool", content: "orphan result" }] }, 400, "invalid_value", "messages"],
+    [{ messages: [{ role: "user", content: [{ type: "text", text: "see" }, { type: "image_url", image_url: { url: "data:image/png;base64,AAAA" } }] }] },
+      400, "unsupported_content", "messages[0].content[1]"],
+    [{ messages: [{ role: "user", content: [{ type: "input_audio", input_audio: { data: "AAAA", format: "wav" } }] }] },
+      400, "unsupported_content", "messages[0].content[0]"],
+    [{ messages: [{ role: "user", content: "word ".repeat(300) }] }, 400, "context_length_exceeded", "messages"],
+  ];
+  for (const [body, status, code, param] of cases) {
+    const r = await post(chat, body);
+    const e = r.json?.error;
+    assert(e && typeof e.message === "string" && e.message.length > 0, `error JSON for ${JSON.stringify(body).slice(0, 80)}: ${r.text}`);
+    assertEq([r.status, e.code, e.param, e.type], [status, code, param, "invalid_request_error"], `${JSON.stringify(body).slice(0, 100)} -> ${e.message}`);
+  }
+  const image = await post(chat, cases[23][0]);
+  assert(image.json.error.message.includes("image input is not supported"), image.json.error.message);
+  const big = await post(chat, { messages: [{ role: "user", content: "x".repeat(30000) }] });
+  assertEq([big.status, big.json?.error?.code], [413, "request_too_large"], big.text);
+  const nowhere = await post(`${url}/v1/embeddings`, { input: "x" });
+  assertEq([nowhere.status, nowhere.json?.error?.code], [404, "unknown_url"], nowhere.text);
+  // Still serving after all that.
+  const ok = await post(chat, { messages: hello, max_tokens: 2 });
+  assertEq(ok.status, 200, ok.text);
+}));
+
+test("api_key_required_when_set", () => withServer(["--api-key", "sekrit"], async (url) => {
+  const body = { messages: hello, max_tokens: 1 };
+  const none = await post(`${url}/v1/chat/completions`, body);
+  assertEq([none.status, none.json.error.code], [401, "invalid_api_key"], none.text);
+  const wrong = await post(`${url}/v1/chat/completions`, body, { headers: { Authorization: "Bearer nope" } });
+  assertEq(wrong.status, 401, "wrong key");
+  const right = await post(`${url}/v1/chat/completions`, body, { headers: { Authorization: "Bearer sekrit" } });
+  assertEq(right.status, 200, right.text);
+  assertEq((await fetch(`${url}/health`)).status, 200, "health needs no key");
+}));
+
+async function metric(url, name) {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const m = text.match(new RegExp(`^${name} ([0-9.e+]+)$`, "m"));
+  return m ? Number(m[1]) : NaN;
+}
+
+test("client_disconnect_cancels_generation", () => withServer([], async (url) => {
+  const body = { messages: hello, max_tokens: 3000, temperature: 0 };
+  // Streaming: read a few chunks, then go away.
+  const ac = new AbortController();
+  const res = await fetch(`${url}/v1/chat/completions`, { method: "POST", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ ...body, stream: true }), signal: ac.signal });
+  const reader = res.body.getReader();
+  let got = "";
+  while ((got.match(/\n\n/g) || []).length < 4) got += new TextDecoder().decode((await reader.read()).value);
+  ac.abort();
+  const t0 = Date.now();
+  while ((await metric(url, "pocket_generations_cancelled_total")) < 1) {
+    assert(Date.now() - t0 < 10000, "streaming generation cancelled within 10 s of the disconnect");
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const tokens = await metric(url, "pocket_completion_tokens_total");
+  assert(tokens < 1500, `stopped early (${tokens} tokens generated)`);
+  // Non-streaming: the client gives up while the answer is computed.
+  const ac2 = new AbortController();
+  const pending = fetch(`${url}/v1/chat/completions`, { method: "POST", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(body), signal: ac2.signal }).catch(() => "aborted");
+  await new Promise((r) => setTimeout(r, 500));
+  ac2.abort();
+  assertEq(await pending, "aborted", "client aborted");
+  const t1 = Date.now();
+  while ((await metric(url, "pocket_generations_cancelled_total")) < 2) {
+    assert(Date.now() - t1 < 10000, "non-streaming generation cancelled within 10 s of the disconnect");
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const r = await post(`${url}/v1/chat/completions`, { messages: hello, max_tokens: 2 });
+  assertEq(r.status, 200, "serving again");
+}));
+
+test("concurrent_requests_do_not_interfere", () => withServer(["--slots", "2"], async (url) => {
+  const bodies = ["Tell me about cats.", "Name three rivers.", "What is 2+2?", "Say hi.", "Describe rain.", "Count to five."]
+    .map((q, i) => ({ messages: [{ role: "user", content: q }], max_tokens: 16, temperature: i % 2 ? 0.8 : 0, seed: 7 + i }));
+  const alone = [];
+  for (const b of bodies) alone.push((await post(`${url}/v1/chat/completions`, b)).json.choices[0].message.content);
+  const together = await Promise.all(bodies.map(async (b, i) => {
+    if (i % 3 === 0) {
+      const s = await postStream(`${url}/v1/chat/completions`, b);
+      return s.events.slice(1, -2).map((c) => c.choices[0].delta.content ?? "").join("");
+    }
+    return (await post(`${url}/v1/chat/completions`, b)).json.choices[0].message.content;
+  }));
+  assertEq(together, alone, "concurrent answers equal the answers computed one by one");
+}));
+
+test("queue_limit_gives_429", () => withServer(["--max-queue", "1"], async (url) => {
+  const body = { messages: hello, max_tokens: 150, temperature: 0 };
+  const results = await Promise.all(Array.from({ length: 5 }, () => post(`${url}/v1/chat/completions`, body)));
+  const statuses = results.map((r) => r.status).sort();
+  assert(statuses.includes(429) && statuses.includes(200), `some served, some refused: ${statuses}`);
+  for (const r of results.filter((x) => x.status === 429)) assertEq(r.json.error.code, "queue_full", r.text);
+  const texts = new Set(results.filter((x) => x.status === 200).map((r) => r.json.choices[0].message.content));
+  assertEq(texts.size, 1, "every served request got the same greedy answer");
+}));
+
+test("thinking_switches_render_the_think_token", () => withServer([], async (url) => {
+  const render = async (extra) => (await post(`${url}/pocket/render`, { messages: hello, ...extra })).json.prompt;
+  assert(!(await render({})).includes("<|think|>"), "off by default");
+  for (const on of [{ think: true }, { chat_template_kwargs: { enable_thinking: true } }, { reasoning_effort: "high" }]) {
+    assert((await render(on)).includes("<|think|>"), `thinking on with ${JSON.stringify(on)}`);
+  }
+  assert(!(await render({ think: true, response_format: { type: "json_object" } })).includes("<|think|>"), "JSON output turns thinking off");
+  const r = await post(`${url}/v1/chat/completions`, { messages: hello, think: true, max_tokens: 4 });
+  assertEq(r.status, 200, r.text);
+}));
+
+await run();
