@@ -363,6 +363,40 @@ test("queue_limit_gives_429", () => withServer(["--max-queue", "1"], async (url)
   assertEq(texts.size, 1, "every served request got the same greedy answer");
 }));
 
+function rssKb(pid) {
+  return Number(fs.readFileSync(`/proc/${pid}/status`, "utf8").match(/^VmRSS:\s+(\d+)/m)[1]);
+}
+
+// Bounded load on loopback: 32 streaming clients at once, every fourth one leaving mid-stream. Those
+// that stay all get complete streams; the server's memory is flat from one round to the next.
+test("load_32_streaming_clients_some_disconnect", () => withServer([], async (url, server) => {
+  const round = () => Promise.all(Array.from({ length: 32 }, async (_, i) => {
+    const body = { messages: [{ role: "user", content: `Client ${i} says hello.` }], max_tokens: 8, temperature: 0.7, seed: i, stream: true };
+    const ac = new AbortController();
+    const res = await fetch(`${url}/v1/chat/completions`, { method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body), signal: ac.signal });
+    if (i % 4 === 3) {
+      const reader = res.body.getReader();
+      await reader.read();  // the first chunk, then away
+      ac.abort();
+      return "left";
+    }
+    const events = parseSse(await res.text());
+    assertEq([res.status, events.at(-1), events.at(-2).choices[0].finish_reason], [200, "[DONE]", "length"], `client ${i}`);
+    return "done";
+  }));
+  const t0 = Date.now();
+  const first = await round();
+  assertEq(first.filter((x) => x === "done").length, 24, "every client that stayed got its whole answer");
+  const before = rssKb(server.proc.pid);
+  for (let r = 0; r < 2; ++r) await round();
+  const after = rssKb(server.proc.pid);
+  assert(after - before < 32 * 1024, `memory flat: ${before} kB -> ${after} kB`);
+  assert(Date.now() - t0 < 240000, "bounded in time");
+  const health = await (await fetch(`${url}/health`)).json();
+  assertEq([health.waiting, health.busy], [0, false], "idle afterwards");
+}));
+
 test("thinking_switches_render_the_think_token", () => withServer([], async (url) => {
   const render = async (extra) => (await post(`${url}/pocket/render`, { messages: hello, ...extra })).json.prompt;
   assert(!(await render({})).includes("<|think|>"), "off by default");
