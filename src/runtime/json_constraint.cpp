@@ -1,6 +1,7 @@
 #include "runtime/json_constraint.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 #include <limits>
 
@@ -81,6 +82,9 @@ bool JsonValidator::feed(uint8_t c) {
       case Frame::kLiteral:
         step = literal_byte(c);
         break;
+      case Frame::kBareKey:
+        step = bare_key_byte(c);
+        break;
     }
     if (step != kEnded) return step == kTaken;  // else the byte goes to the container
   }
@@ -117,9 +121,12 @@ bool JsonValidator::start_value(uint8_t c) {
       f.count = 0;
       f.seen = 0;
       return true;
-    case '"':
+    case '"':  // JSON
+    case '<':  // Gemma: the first byte of <|"|>
       f.kind = Frame::kString;
       f.count = 0;
+      f.open = 1;
+      f.close = 0;
       return true;
     default:
       f.kind = Frame::kNumber;
@@ -145,32 +152,17 @@ bool JsonValidator::object_byte(uint8_t c) {
   const Node& nd = schema_.node(f.node);
   if (is_ws(c)) return ++ws_run_ <= kMaxWhitespace;
   ws_run_ = 0;
+  // Declared properties all written: no more keys (free keys never run out).
   const uint64_t all = nd.keys.size() >= 64 ? ~uint64_t{0} : (uint64_t{1} << nd.keys.size()) - 1;
+  const bool more_keys = nd.free_keys || (f.seen & all) != all;
   auto close = [&] {
     if (nd.required & ~f.seen) return false;
     value_done();
     return true;
   };
-  auto begin_key = [&] {
-    if (!nd.free_keys && (f.seen & all) == all) return false;
-    f.phase = 1;
-    Frame k;
-    k.is_key = true;
-    if (nd.free_keys) {
-      k.kind = Frame::kString;  // node 0: no length limits
-    } else {
-      k.kind = Frame::kLiteral;
-      k.cands = &nd.keys;
-      k.seen = f.seen;
-      k.node = f.node;
-      k.text = "\"";
-    }
-    stack_.push_back(std::move(k));
-    return true;
-  };
   switch (f.phase) {
     case 0:
-      return c == '}' ? close() : c == '"' && begin_key();
+      return c == '}' ? close() : more_keys && begin_key(c);
     case 1: {
       if (c != ':') return false;
       f.phase = 2;
@@ -181,12 +173,48 @@ bool JsonValidator::object_byte(uint8_t c) {
     }
     case 2:
       if (c == '}') return close();
-      if (c != ',' || (!nd.free_keys && (f.seen & all) == all)) return false;
+      if (c != ',' || !more_keys) return false;
       f.phase = 3;
       return true;
     default:
-      return c == '"' && begin_key();
+      return more_keys && begin_key(c);
   }
+}
+
+// A key starts: JSON '"', or in Gemma's syntax its first byte (keys are bare there).
+bool JsonValidator::begin_key(uint8_t c) {
+  Frame& f = stack_.back();
+  const Node& nd = schema_.node(f.node);
+  const bool gemma = schema_.gemma();
+  if (!gemma && c != '"') return false;
+  f.phase = 1;
+  Frame k;
+  k.is_key = true;
+  if (nd.free_keys) {
+    k.kind = gemma ? Frame::kBareKey : Frame::kString;  // node 0: no length limits
+    k.open = 1;
+  } else {
+    k.kind = Frame::kLiteral;
+    k.cands = &nd.keys;
+    k.seen = f.seen;
+    k.node = f.node;
+    if (!gemma) k.text = "\"";
+  }
+  stack_.push_back(std::move(k));
+  if (!gemma) return true;
+  return (stack_.back().kind == Frame::kLiteral ? literal_byte(c) : bare_key_byte(c)) == kTaken;
+}
+
+int JsonValidator::bare_key_byte(uint8_t c) {
+  Frame& f = stack_.back();
+  if (std::isalnum(c) || c == '_' || c == '-' || c == '.') {
+    if (++f.count > 64) return kRefused;
+    ws_run_ = 0;
+    return kTaken;
+  }
+  if (f.count == 0) return kRefused;
+  value_done();
+  return kEnded;
 }
 
 bool JsonValidator::array_byte(uint8_t c) {
@@ -215,7 +243,57 @@ bool JsonValidator::array_byte(uint8_t c) {
   return start_value(c);
 }
 
+namespace {
+
+// A UTF-8 lead byte: how many continuation bytes follow and the range of the first (no overlong
+// forms, no surrogates, nothing above U+10FFFF).
+bool utf8_lead(JsonValidator::Frame& f, uint8_t c) {
+  if (c >= 0xC2 && c <= 0xDF) {
+    f.utf8_need = 1;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    f.utf8_need = 2, f.utf8_lo = c == 0xE0 ? 0xA0 : 0x80, f.utf8_hi = c == 0xED ? 0x9F : 0xBF;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    f.utf8_need = 3, f.utf8_lo = c == 0xF0 ? 0x90 : 0x80, f.utf8_hi = c == 0xF4 ? 0x8F : 0xBF;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+constexpr std::string_view kGemmaQuote = "<|\"|>";
+
+}  // namespace
+
+// Gemma strings: <|"|>text<|"|>, no escapes; a "<" in the text may start the closing marker.
+bool JsonValidator::gemma_string_byte(uint8_t c) {
+  Frame& f = stack_.back();
+  const Node& nd = schema_.node(f.node);
+  ws_run_ = 0;
+  if (f.open < kGemmaQuote.size()) return c == static_cast<uint8_t>(kGemmaQuote[f.open]) && ++f.open;
+  if (f.utf8_need) {
+    if (c < f.utf8_lo || c > f.utf8_hi) return false;
+    --f.utf8_need, f.utf8_lo = 0x80, f.utf8_hi = 0xBF;
+    return true;
+  }
+  if (f.close > 0) {
+    if (c == static_cast<uint8_t>(kGemmaQuote[f.close])) {
+      if (++f.close < kGemmaQuote.size()) return true;
+      if (f.count < nd.min_length) return false;
+      value_done();
+      return true;
+    }
+    f.count += f.close, f.close = 0;  // it was text after all
+    if (f.count > nd.max_length) return false;
+  }
+  if (c == '<') return f.close = 1, true;
+  if (f.count >= nd.max_length || (c < 0x20 && c != '\n' && c != '\t' && c != '\r')) return false;
+  if (c >= 0x80 && !utf8_lead(f, c)) return false;
+  ++f.count;
+  return true;
+}
+
 bool JsonValidator::string_byte(uint8_t c) {
+  if (schema_.gemma()) return gemma_string_byte(c);
   Frame& f = stack_.back();
   const Node& nd = schema_.node(f.node);
   ws_run_ = 0;
@@ -251,17 +329,7 @@ bool JsonValidator::string_byte(uint8_t c) {
   }
   if (f.count >= nd.max_length || c < 0x20) return false;
   if (c == '\\') return f.esc = 1, true;
-  if (c >= 0x80) {
-    if (c >= 0xC2 && c <= 0xDF) {
-      f.utf8_need = 1;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      f.utf8_need = 2, f.utf8_lo = c == 0xE0 ? 0xA0 : 0x80, f.utf8_hi = c == 0xED ? 0x9F : 0xBF;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      f.utf8_need = 3, f.utf8_lo = c == 0xF0 ? 0x90 : 0x80, f.utf8_hi = c == 0xF4 ? 0x8F : 0xBF;
-    } else {
-      return false;
-    }
-  }
+  if (c >= 0x80 && !utf8_lead(f, c)) return false;
   ++f.count;
   return true;
 }
@@ -381,6 +449,17 @@ void JsonValidator::tail(Out& out) const {
         break;
       case Frame::kString: {
         int chars = f.count;
+        if (schema_.gemma()) {  // finish the opening marker or a character, then the closing marker
+          if (f.open < kGemmaQuote.size()) out.add(kGemmaQuote.substr(f.open));
+          for (int k = 0; k < f.utf8_need; ++k) out.add(static_cast<char>(k ? 0x80 : f.utf8_lo));
+          if (f.close > 0 && chars >= nd.min_length) {
+            out.add(kGemmaQuote.substr(f.close));
+            break;
+          }
+          for (chars += f.close; chars < nd.min_length; ++chars) out.add('a');
+          out.add(kGemmaQuote);
+          break;
+        }
         if (f.utf8_need) {
           out.add(static_cast<char>(f.utf8_lo));
           for (int k = 1; k < f.utf8_need; ++k) out.add('\x80');
@@ -402,6 +481,10 @@ void JsonValidator::tail(Out& out) const {
         if (f.is_key) key_choice = -1;
         break;
       }
+      case Frame::kBareKey:
+        if (f.count == 0) out.add('k');
+        key_choice = -1;
+        break;
       case Frame::kLiteral: {
         size_t best = std::numeric_limits<size_t>::max();
         int pick = -1;
@@ -436,7 +519,7 @@ void JsonValidator::tail(Out& out) const {
         }
         if (phase == 3 && !(nd.required & ~seen)) {  // one more member is due: the cheapest
           if (nd.free_keys) {
-            out.add("\"\":"), out.add(schema_.node(nd.additional).min_text);
+            out.add(schema_.gemma() ? "k:" : "\"\":"), out.add(schema_.node(nd.additional).min_text);
           } else {
             size_t best = nd.keys.size();
             for (size_t k = 0; k < nd.keys.size(); ++k) {
@@ -504,24 +587,20 @@ bool TokenTexts::is_end_of_generation(int32_t id) const {
   return std::binary_search(eog_ids_.begin(), eog_ids_.end(), id);
 }
 
-JsonConstraint::JsonConstraint(JsonSchema schema, std::shared_ptr<const TokenTexts> texts)
-    : validator_(std::move(schema)), texts_(std::move(texts)) {}
-
-bool JsonConstraint::allows(int32_t id, int budget) const {
-  if (texts_->is_end_of_generation(id)) return validator_.can_end() && !validator_.complete();
+bool ByteConstraint::allows(int32_t id, int budget) const {
+  if (texts_->is_end_of_generation(id)) return can_end();
   const std::string_view t = texts_->text(id);
   if (t.empty()) return false;
-  JsonValidator v = validator_;
-  if (!v.push(t)) return false;
+  const int64_t rest = after(t);
   // Leave room to close: every later token adds at least one byte of the completion.
-  return v.completion_length() + 1 <= static_cast<size_t>(std::max(budget, 1));
+  return rest >= 0 && rest + 1 <= std::max(budget, 1);
 }
 
-void JsonConstraint::accept(int32_t id) {
-  if (!texts_->is_end_of_generation(id)) validator_.push(texts_->text(id));
+void ByteConstraint::accept(int32_t id) {
+  if (!texts_->is_end_of_generation(id)) take(texts_->text(id));
 }
 
-int32_t JsonConstraint::pick(Sampler& sampler, std::span<const float> logits, std::span<const int32_t> history,
+int32_t ByteConstraint::pick(Sampler& sampler, std::span<const float> logits, std::span<const int32_t> history,
                              int budget) {
   const SamplingParams& p = sampler.params();
   const size_t V = std::min(logits.size(), static_cast<size_t>(texts_->n_vocab()));
@@ -557,10 +636,10 @@ int32_t JsonConstraint::pick(Sampler& sampler, std::span<const float> logits, st
   int32_t tok;
   if (allowed_.empty()) {
     // Nothing the model ranks fits (e.g. the budget demands the closing text): write the completion.
-    const std::string rest = validator_.completion();
-    tok = !rest.empty()          ? texts_->byte_token(static_cast<uint8_t>(rest[0]))
-          : validator_.can_end() ? texts_->end_of_generation()
-                                 : -1;
+    const std::string rest = completion();
+    tok = !rest.empty() ? texts_->byte_token(static_cast<uint8_t>(rest[0]))
+          : can_end()   ? texts_->end_of_generation()
+                        : -1;
     if (tok < 0) return -1;
   } else if (allowed_.size() == 1 || p.temperature <= 0.0f) {
     tok = allowed_.front();
@@ -572,6 +651,78 @@ int32_t JsonConstraint::pick(Sampler& sampler, std::span<const float> logits, st
   }
   accept(tok);
   return tok;
+}
+
+JsonConstraint::JsonConstraint(JsonSchema schema, std::shared_ptr<const TokenTexts> texts)
+    : ByteConstraint(std::move(texts)), validator_(std::move(schema)) {}
+
+int64_t JsonConstraint::after(std::string_view bytes) const {
+  JsonValidator v = validator_;
+  return v.push(bytes) ? static_cast<int64_t>(v.completion_length()) : -1;
+}
+
+ToolCallConstraint::ToolCallConstraint(std::vector<Tool> tools, bool named, std::shared_ptr<const TokenTexts> texts)
+    : ByteConstraint(std::move(texts)) {
+  for (Tool& t : tools) {
+    heads_.push_back(t.name + "{");
+    JsonValidator v(std::move(t.arguments));
+    v.push("{");
+    initial_.push_back(std::move(v));
+  }
+  if (named && !initial_.empty()) state_.tool = 0, state_.args = initial_[0];
+}
+
+bool ToolCallConstraint::feed(State& s, std::string_view bytes) const {
+  for (char c : bytes) {
+    if (s.tool < 0) {  // the name, then "{"
+      s.typed += c;
+      bool any = false;
+      for (size_t i = 0; i < heads_.size(); ++i) {
+        if (heads_[i].compare(0, s.typed.size(), s.typed) != 0) continue;
+        any = true;
+        if (heads_[i].size() == s.typed.size()) s.tool = static_cast<int>(i), s.args = initial_[i];
+      }
+      if (!any) return false;
+    } else if (!s.args->complete()) {
+      if (!s.args->push(std::string_view(&c, 1))) return false;
+    } else if (s.closed < kClose.size() && c == kClose[s.closed]) {
+      ++s.closed;
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
+// The tool (when still open) whose name and shortest arguments complete soonest.
+int ToolCallConstraint::best_tool(const State& s) const {
+  int best = -1;
+  size_t len = 0;
+  for (size_t i = 0; i < heads_.size(); ++i) {
+    if (heads_[i].compare(0, s.typed.size(), s.typed) != 0) continue;
+    const size_t l = heads_[i].size() + initial_[i].completion_length();
+    if (best < 0 || l < len) best = static_cast<int>(i), len = l;
+  }
+  return best;
+}
+
+int64_t ToolCallConstraint::after(std::string_view bytes) const {
+  State s = state_;
+  if (!feed(s, bytes)) return -1;
+  if (s.tool >= 0) return static_cast<int64_t>(s.args->completion_length() + kClose.size() - s.closed);
+  const int t = best_tool(s);
+  const size_t i = static_cast<size_t>(t);
+  return t < 0 ? -1
+               : static_cast<int64_t>(heads_[i].size() - s.typed.size() + initial_[i].completion_length() +
+                                      kClose.size());
+}
+
+std::string ToolCallConstraint::completion() const {
+  if (state_.tool >= 0) return state_.args->completion() + std::string(kClose.substr(state_.closed));
+  const int t = best_tool(state_);
+  if (t < 0) return {};
+  const size_t i = static_cast<size_t>(t);
+  return heads_[i].substr(state_.typed.size()) + initial_[i].completion() + std::string(kClose);
 }
 
 }  // namespace pocket

@@ -17,11 +17,16 @@
 // whole vocabulary unless almost nothing fits), samples among those, and ends generation when the value
 // is complete. Near the end of the token budget it only accepts tokens that leave a completion short
 // enough to fit, so an output cut by max_tokens still closes as valid JSON whenever the budget allows.
+//
+// The same validator reads Gemma's native tool-call syntax (Syntax::kGemma); ToolCallConstraint uses it
+// to make a forced tool call (OpenAI tool_choice "required" or a named function) well-formed: a
+// declared tool's name, arguments matching its parameter schema, and the closing marker.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -48,8 +53,8 @@ class JsonSchema {
   };
   struct Node {
     uint8_t types = kAnyType;
-    std::vector<std::string> literals;  // enum/const values as canonical JSON text; non-empty: only these
-    std::vector<std::string> keys;      // declared properties as JSON text, quotes included
+    std::vector<std::string> literals;  // enum/const values as canonical text; non-empty: only these
+    std::vector<std::string> keys;      // declared properties as written: JSON with quotes, Gemma bare
     std::vector<int> key_nodes;
     uint64_t required = 0;  // bit i: keys[i] is required
     int additional = 0;     // node for the values of free keys (objects without declared properties)
@@ -62,19 +67,25 @@ class JsonSchema {
     std::string min_text;                    // the shortest valid instance
   };
 
+  // kJson: JSON text. kGemma: Gemma's native tool-call value syntax (strings between <|"|> markers,
+  // no escapes; bare object keys), for tool-call arguments.
+  enum class Syntax { kJson, kGemma };
+
   // Any JSON value; any JSON object (json_object mode).
   static JsonSchema any();
-  static JsonSchema any_object();
+  static JsonSchema any_object(Syntax syntax = Syntax::kJson);
   // Errors name the place and the keyword, e.g. "schema.properties.age: 'minimum' is not supported".
-  static Result<JsonSchema> compile(const nlohmann::json& schema);
+  static Result<JsonSchema> compile(const nlohmann::json& schema, Syntax syntax = Syntax::kJson);
 
   const Node& node(int i) const { return (*nodes_)[static_cast<size_t>(i)]; }
   int root() const { return root_; }
+  bool gemma() const { return syntax_ == Syntax::kGemma; }
 
  private:
   friend class SchemaCompiler;
   std::shared_ptr<const std::vector<Node>> nodes_;  // node 0: any value
   int root_ = 0;
+  Syntax syntax_ = Syntax::kJson;
 };
 
 class JsonValidator {
@@ -93,7 +104,7 @@ class JsonValidator {
   size_t completion_length() const;
 
   struct Frame {
-    enum Kind : uint8_t { kValue, kObject, kArray, kString, kNumber, kLiteral };
+    enum Kind : uint8_t { kValue, kObject, kArray, kString, kNumber, kLiteral, kBareKey };
     Kind kind = kValue;
     uint8_t phase = 0;     // object: 0 after '{', 1 before ':', 2 after a value, 3 after ','; array: 0 after
                            // '[', 1 after a value, 2 after ','; number: see number_byte
@@ -104,6 +115,8 @@ class JsonValidator {
     uint8_t utf8_need = 0, utf8_lo = 0x80, utf8_hi = 0xBF;
     uint16_t hex = 0;
     uint8_t exp_digits = 0;  // number: exponent digits (at most 2)
+    uint8_t open = 0;        // Gemma string: bytes of the opening <|"|> read
+    uint8_t close = 0;       // Gemma string: bytes of a possible closing <|"|> read
     int node = 0;
     int key = -1;       // object: the declared property being written (-1: a free key); literal key: matched
     int count = 0;      // array: items begun; string: characters; number: bytes
@@ -120,6 +133,9 @@ class JsonValidator {
   bool string_byte(uint8_t c);
   int number_byte(uint8_t c);  // a Step (json_constraint.cpp)
   int literal_byte(uint8_t c);
+  int bare_key_byte(uint8_t c);
+  bool gemma_string_byte(uint8_t c);
+  bool begin_key(uint8_t c);
   void value_done();
   template <class Out>
   void tail(Out& out) const;
@@ -148,27 +164,88 @@ class TokenTexts {
   int32_t byte_token_[256];
 };
 
-class JsonConstraint : public TokenConstraint {
+// Sampling restricted to what a byte-level acceptor allows: tokens are taken in descending logit order
+// (sorted lazily in growing chunks), the first ones whose text is accepted are kept (top_k of them, or
+// one when greedy), and the sampler chooses among those. A token is only accepted if the shortest
+// completion after it still fits in the token budget.
+class ByteConstraint : public TokenConstraint {
  public:
-  JsonConstraint(JsonSchema schema, std::shared_ptr<const TokenTexts> texts);
+  explicit ByteConstraint(std::shared_ptr<const TokenTexts> texts) : texts_(std::move(texts)) {}
 
   int32_t pick(Sampler& sampler, std::span<const float> logits, std::span<const int32_t> history, int budget) override;
-  bool complete() const override { return validator_.complete(); }
-
   // Would `id` be accepted now with `budget` tokens left (this one included)?
   bool allows(int32_t id, int budget) const;
   void accept(int32_t id);
-  const JsonValidator& validator() const { return validator_; }
   // Tokens whose text was checked in the last pick() (for tests: far below the vocabulary size).
   size_t last_checked() const { return checked_; }
 
+ protected:
+  // The length of the shortest completion once `bytes` are added, or -1 if they are refused.
+  virtual int64_t after(std::string_view bytes) const = 0;
+  virtual void take(std::string_view bytes) = 0;
+  virtual std::string completion() const = 0;
+  // An end-of-generation token may come now.
+  virtual bool can_end() const = 0;
+
  private:
-  JsonValidator validator_;
   std::shared_ptr<const TokenTexts> texts_;
   std::vector<std::pair<float, int32_t>> order_;
   std::vector<float> masked_;
   std::vector<int32_t> allowed_;
   size_t checked_ = 0;
+};
+
+// JSON output (response_format): a value of the schema; generation ends when it is complete.
+class JsonConstraint : public ByteConstraint {
+ public:
+  JsonConstraint(JsonSchema schema, std::shared_ptr<const TokenTexts> texts);
+  bool complete() const override { return validator_.complete(); }
+  const JsonValidator& validator() const { return validator_; }
+
+ protected:
+  int64_t after(std::string_view bytes) const override;
+  void take(std::string_view bytes) override { validator_.push(bytes); }
+  std::string completion() const override { return validator_.completion(); }
+  bool can_end() const override { return validator_.can_end() && !validator_.complete(); }
+
+ private:
+  JsonValidator validator_;
+};
+
+// A forced tool call, after a prompt that ends with "<|tool_call>call:" (the model picks one of the
+// tools) or "<|tool_call>call:NAME{" (one tool): the tool name, arguments in Gemma's native syntax that
+// match the tool's parameter schema, and "<tool_call|>"; generation ends there.
+class ToolCallConstraint : public ByteConstraint {
+ public:
+  struct Tool {
+    std::string name;
+    JsonSchema arguments;  // Syntax::kGemma
+  };
+  // `named`: the prompt already names tools[0] and opens its arguments.
+  ToolCallConstraint(std::vector<Tool> tools, bool named, std::shared_ptr<const TokenTexts> texts);
+  bool complete() const override { return state_.tool >= 0 && state_.closed == kClose.size(); }
+
+  static constexpr std::string_view kClose = "<tool_call|>";
+
+ protected:
+  int64_t after(std::string_view bytes) const override;
+  void take(std::string_view bytes) override { feed(state_, bytes); }
+  std::string completion() const override;
+  bool can_end() const override { return false; }
+
+ private:
+  struct State {
+    int tool = -1;                      // chosen tool (-1: its name is being written)
+    std::string typed;                  // the name so far
+    std::optional<JsonValidator> args;  // of the chosen tool
+    size_t closed = 0;                  // bytes of kClose written
+  };
+  bool feed(State& s, std::string_view bytes) const;
+  int best_tool(const State& s) const;
+
+  std::vector<std::string> heads_;      // "NAME{" for each tool
+  std::vector<JsonValidator> initial_;  // each tool's arguments after "{"
+  State state_;
 };
 
 }  // namespace pocket

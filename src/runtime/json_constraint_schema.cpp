@@ -5,6 +5,7 @@
 #include <set>
 
 #include "runtime/json_constraint.h"
+#include "text/chat_format.h"
 
 namespace pocket {
 namespace {
@@ -14,6 +15,7 @@ using Node = JsonSchema::Node;
 
 constexpr int kMaxProperties = 64;  // declared properties of one object (a bit mask)
 constexpr size_t kInfinite = std::numeric_limits<size_t>::max() / 4;
+constexpr std::string_view kGemmaQuote = "<|\"|>";
 
 void set_first(Node& n, uint8_t c) { n.first_chars[c >> 6] |= uint64_t{1} << (c & 63); }
 
@@ -54,7 +56,8 @@ const std::set<std::string> kUnsupported = {"pattern",
 
 class SchemaCompiler {
  public:
-  explicit SchemaCompiler(const json& root) : root_(root) {
+  SchemaCompiler(const json& root, JsonSchema::Syntax syntax)
+      : root_(root), gemma_(syntax == JsonSchema::Syntax::kGemma) {
     Node any;
     nodes_.push_back(any);  // node 0: any value (its items and free-key values are node 0 again)
   }
@@ -94,6 +97,7 @@ class SchemaCompiler {
     JsonSchema out;
     out.nodes_ = std::make_shared<const std::vector<Node>>(std::move(nodes_));
     out.root_ = root;
+    out.syntax_ = gemma_ ? JsonSchema::Syntax::kGemma : JsonSchema::Syntax::kJson;
     return out;
   }
 
@@ -170,7 +174,9 @@ class SchemaCompiler {
       for (const auto& [name, sub] : props.items()) {
         auto child = compile(sub, where + ".properties." + name);
         if (!child) return child.error();
-        n.keys.push_back(json(name).dump());
+        auto key = key_text(name, where);
+        if (!key) return key.error();
+        n.keys.push_back(*key);
         n.key_nodes.push_back(*child);
       }
       hinted |= JsonSchema::kObject;
@@ -180,7 +186,9 @@ class SchemaCompiler {
       if (!req.is_array()) return Error{where + ".required: expected a list of names"};
       for (const auto& r : req) {
         if (!r.is_string()) return Error{where + ".required: expected a list of names"};
-        const std::string key = json(r.get<std::string>()).dump();
+        auto key_or = key_text(r.get<std::string>(), where);
+        if (!key_or) return key_or.error();
+        const std::string key = *key_or;
         auto it = std::find(n.keys.begin(), n.keys.end(), key);
         if (it == n.keys.end()) {
           if (n.keys.size() >= kMaxProperties) return Error{where + ".required: more than 64 properties"};
@@ -236,7 +244,7 @@ class SchemaCompiler {
                           : v.is_string()         ? JsonSchema::kString
                           : v.is_array()          ? JsonSchema::kArray
                                                   : JsonSchema::kObject;
-        if (types == 0 || (types & t)) n.literals.push_back(v.dump());
+        if (types == 0 || (types & t)) n.literals.push_back(gemma_ ? format_tool_value(v) : v.dump());
       }
       if (n.literals.empty()) return Error{where + ".enum: no value has the schema's type"};
     }
@@ -272,7 +280,7 @@ class SchemaCompiler {
         set_first(n, '-');
         for (uint8_t c = '0'; c <= '9'; ++c) set_first(n, c);
       }
-      if (n.types & JsonSchema::kString) set_first(n, '"');
+      if (n.types & JsonSchema::kString) set_first(n, gemma_ ? '<' : '"');
       if (n.types & JsonSchema::kArray) set_first(n, '[');
       if (n.types & JsonSchema::kObject) set_first(n, '{');
     }
@@ -300,7 +308,7 @@ class SchemaCompiler {
     if (n.types & (JsonSchema::kNull | JsonSchema::kBoolean)) best = 4;
     if (n.types & JsonSchema::kInteger) best = 1;
     if ((n.types & JsonSchema::kString) && n.min_length <= n.max_length) {
-      best = std::min(best, 2 + static_cast<size_t>(n.min_length));
+      best = std::min(best, 2 * quote().size() + static_cast<size_t>(n.min_length));
     }
     if ((n.types & JsonSchema::kArray) && n.min_items <= n.max_items) {
       const size_t k = static_cast<size_t>(n.min_items);
@@ -333,8 +341,8 @@ class SchemaCompiler {
     if ((n.types & JsonSchema::kNull) && want == 4) return "null";
     if ((n.types & JsonSchema::kBoolean) && want == 4) return "true";
     if ((n.types & JsonSchema::kString) && n.min_length <= n.max_length &&
-        want == 2 + static_cast<size_t>(n.min_length)) {
-      return "\"" + std::string(static_cast<size_t>(n.min_length), 'a') + "\"";
+        want == 2 * quote().size() + static_cast<size_t>(n.min_length)) {
+      return std::string(quote()) + std::string(static_cast<size_t>(n.min_length), 'a') + std::string(quote());
     }
     if ((n.types & JsonSchema::kArray) && n.min_items <= n.max_items) {
       const size_t k = static_cast<size_t>(n.min_items);
@@ -367,23 +375,35 @@ class SchemaCompiler {
     }
   }
 
+  std::string_view quote() const { return gemma_ ? kGemmaQuote : std::string_view("\""); }
+  // A property name as written: JSON quoted, or bare in Gemma's syntax (which cannot quote it).
+  Result<std::string> key_text(const std::string& name, const std::string& where) const {
+    if (!gemma_) return json(name).dump();
+    if (name.empty() || name.find_first_of(":,{}[] \t\n") != std::string::npos ||
+        name.find(kGemmaQuote) != std::string::npos) {
+      return Error{where + ": property name '" + name + "' cannot be written in a tool call"};
+    }
+    return name;
+  }
+
   const json& root_;
+  bool gemma_ = false;
   std::vector<Node> nodes_;
   std::map<std::string, int> refs_;
   std::vector<size_t> len_;
 };
 
-JsonSchema JsonSchema::any() { return std::move(SchemaCompiler(json::object()).finish(0)).value(); }
+JsonSchema JsonSchema::any() { return std::move(SchemaCompiler(json::object(), Syntax::kJson).finish(0)).value(); }
 
-JsonSchema JsonSchema::any_object() {
-  SchemaCompiler c(json::object());
+JsonSchema JsonSchema::any_object(Syntax syntax) {
+  SchemaCompiler c(json::object(), syntax);
   const json schema = {{"type", "object"}};
   auto root = c.compile(schema, "schema");
   return std::move(c.finish(*root)).value();
 }
 
-Result<JsonSchema> JsonSchema::compile(const json& schema) {
-  SchemaCompiler c(schema);
+Result<JsonSchema> JsonSchema::compile(const json& schema, Syntax syntax) {
+  SchemaCompiler c(schema, syntax);
   auto root = c.compile(schema, "schema");
   if (!root) return root.error();
   return c.finish(*root);

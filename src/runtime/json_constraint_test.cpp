@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "text/chat_format.h"
 #include "text/tokenizer.h"
 
 namespace pocket {
@@ -218,6 +219,8 @@ Tokenizer small_tokenizer() {
   add("<turn|>", 3);
   static const char* hex = "0123456789ABCDEF";
   for (int b = 0; b < 256; ++b) add(std::string("<0x") + hex[b >> 4] + hex[b & 15] + ">", 6);
+  add("<|\"|>", 4);  // Gemma's tool-syntax quote and call end (user-defined tokens)
+  add("<tool_call|>", 4);
   for (const char* t : {"{\"",   "\":",  "\",\"", "\"}", "true", "false", "null",  "name", "age", "tags",
                         "▁the",  "▁cat", "12",    "3.",  "\"]",  "[\"",   "},{\"", "]}",   "▁",   "mood",
                         "happy", "sad",  ",\"",   "\\n", "\\u",  "é",     "😀",     "▁{",   "}\n"}) {
@@ -272,6 +275,83 @@ TEST(JsonConstraint, GreedyTakesTheBestAllowedToken) {
   logits[static_cast<size_t>(*brace)] = 5.0f;  // second best: allowed
   EXPECT_EQ(c.pick(sampler, logits, {}, 100), *brace);
   EXPECT_EQ(c.last_checked(), 2u);  // checked in logit order, stopped at the first allowed one
+}
+
+TEST(JsonValidator, GemmaToolSyntax) {
+  auto r = JsonSchema::compile(kPerson, JsonSchema::Syntax::kGemma);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  const JsonSchema s = std::move(r).value();
+  EXPECT_TRUE(accepts(s, R"({name:<|"|>A <b> "c"<|"|>,age:3,tags:[<|"|>x<|"|>],mood:<|"|>sad<|"|>})"));
+  EXPECT_TRUE(accepts(s, "{age:1,name:<|\"|>ab\ncd<|\"<|\"|>,tags:[<|\"|><<|\"|>]}"));
+  EXPECT_FALSE(accepts(s, R"({"name":"A","age":3,"tags":["x"]})"));  // JSON spelling
+  EXPECT_FALSE(accepts(s, R"({name:<|"|>A<|"|>,age:3,tags:[<|"|>x<|"|>],mood:<|"|>glad<|"|>})"));
+  JsonValidator v(s);
+  EXPECT_EQ(v.completion(), R"({age:0,name:<|"|>a<|"|>,tags:[<|"|><|"|>]})");
+  ASSERT_TRUE(v.push("{name:<|\"|>ab<|"));
+  EXPECT_EQ(v.completion(), R"("|>,age:0,tags:[<|"|><|"|>]})");
+  // Random documents, completed, read back by the tool-call parser.
+  std::mt19937 rng(5);
+  const std::string alphabet = "{}[],:<|\">0123456789-.e truefalsnagemdoctsxyz\n\xC3\xA9";
+  for (int trial = 0; trial < 300; ++trial) {
+    JsonValidator w(s);
+    std::string text;
+    for (int i = 0, n = static_cast<int>(rng() % 80); i < n && !w.complete(); ++i) {
+      std::vector<char> ok;
+      for (char c : alphabet) {
+        JsonValidator x = w;
+        if (x.push(std::string_view(&c, 1))) ok.push_back(c);
+      }
+      if (ok.empty()) break;
+      const char c = ok[rng() % ok.size()];
+      ASSERT_TRUE(w.push(std::string_view(&c, 1)));
+      text += c;
+    }
+    const std::string done = text + w.completion();
+    auto parsed = parse_tool_value(done);
+    ASSERT_TRUE(parsed.ok()) << done << "\n" << parsed.error().message;
+    EXPECT_TRUE(matches(*parsed, kPerson, kPerson)) << done;
+  }
+}
+
+TEST(ToolCallConstraint, RandomLogitsGiveAParseableCallOfADeclaredTool) {
+  const Tokenizer tok = small_tokenizer();
+  auto texts = std::make_shared<const TokenTexts>(tok);
+  const json weather = json::parse(R"({"type":"object","properties":{"city":{"type":"string","maxLength":12},
+                                       "days":{"type":"integer"}},"required":["city","days"]})");
+  auto compile_gemma = [](const json& schema) {
+    return std::move(JsonSchema::compile(schema, JsonSchema::Syntax::kGemma)).value();
+  };
+  std::mt19937 rng(13);
+  std::normal_distribution<float> noise(0.0f, 3.0f);
+  for (int trial = 0; trial < 60; ++trial) {
+    const bool named = trial % 2 == 0;
+    std::vector<ToolCallConstraint::Tool> tools;
+    tools.reserve(2);
+    tools.push_back({"get_weather", compile_gemma(weather)});
+    if (!named) tools.push_back({"age", compile_gemma(kPerson)});
+    ToolCallConstraint c(std::move(tools), named, texts);
+    Sampler sampler(trial % 3 ? SamplingParams::gemma_defaults() : SamplingParams::greedy());
+    const int budget = 60 + trial;
+    std::vector<int32_t> ids;
+    std::vector<float> logits(static_cast<size_t>(tok.n_vocab()));
+    std::string out = named ? "<|tool_call>call:get_weather{" : "<|tool_call>call:";
+    while (!c.complete() && static_cast<int>(ids.size()) < budget) {
+      for (float& x : logits) x = noise(rng);
+      const int32_t id = c.pick(sampler, logits, ids, budget - static_cast<int>(ids.size()));
+      ASSERT_GE(id, 0);
+      ids.push_back(id);
+      out += texts->text(id);
+    }
+    ASSERT_TRUE(c.complete()) << out;
+    auto parsed = parse_model_output(out);
+    ASSERT_TRUE(parsed.ok()) << out << "\n" << parsed.error().message;
+    ASSERT_EQ(parsed->tool_calls.size(), 1u) << out;
+    const ToolCall& call = parsed->tool_calls[0];
+    EXPECT_TRUE(matches(call.arguments, call.name == "age" ? kPerson : weather, kPerson)) << out;
+    if (named) {
+      EXPECT_EQ(call.name, "get_weather");
+    }
+  }
 }
 
 }  // namespace

@@ -39,7 +39,7 @@ struct Prepared {
   Envelope env;
   std::vector<int32_t> prompt;
   std::string forced;  // output text the prompt already ends with (a forced tool-call opening)
-  std::unique_ptr<JsonConstraint> constraint;
+  std::unique_ptr<TokenConstraint> constraint;
   GenerateOptions options;
   std::atomic<bool> cancel{false};
   std::unique_ptr<ConnectionWatch> watch;
@@ -347,7 +347,23 @@ std::shared_ptr<Prepared> HttpServer::Impl::prepare(const httplib::Request& req,
   o.stop_strings = r.stop;
   o.render_control_tokens = chat;  // the chat parser needs the thought / tool-call markers
   if (r.tool_choice == ToolChoice::kNone && tool_call_token >= 0) o.sampling.suppress.push_back(tool_call_token);
-  if (r.response_format != ResponseFormat::kText) {
+  if (!p->forced.empty()) {
+    // A forced call: its name and arguments (matching the tool's parameters) are constrained too.
+    const bool named = p->forced.back() == '{';
+    std::vector<ToolCallConstraint::Tool> tools;
+    for (const ToolDeclaration& t : r.tools) {
+      const std::string name = t.function.value("name", std::string());
+      if (named && name != (r.tool_choice == ToolChoice::kNamed ? r.tool_name : name)) continue;
+      const json params = t.function.value("parameters", json());
+      auto schema = params.is_object() ? JsonSchema::compile(params, JsonSchema::Syntax::kGemma)
+                                       : Result<JsonSchema>(Error{"no parameters"});
+      // A schema beyond the supported subset still gets a well-formed call (any object).
+      tools.push_back({name, schema ? std::move(schema).value() : JsonSchema::any_object(JsonSchema::Syntax::kGemma)});
+      if (named) break;
+    }
+    p->constraint = std::make_unique<ToolCallConstraint>(std::move(tools), named, texts);
+    o.constraint = p->constraint.get();
+  } else if (r.response_format != ResponseFormat::kText) {
     auto schema = r.response_format == ResponseFormat::kJsonObject ? Result<JsonSchema>(JsonSchema::any_object())
                                                                    : JsonSchema::compile(r.json_schema);
     if (!schema) {

@@ -200,6 +200,34 @@ test("tools_round_trip_prompt_rendering", () => withServer([], async (url) => {
   }
 }));
 
+// tool_choice "required" or a named function: the call's name and arguments are constrained (Gemma's
+// native syntax, the tool's parameter schema), so even random weights give a call that parses.
+test("forced_tool_call_parses_and_matches_parameters", () => withServer([], async (url) => {
+  const weather = { type: "object", properties: { city: { type: "string", maxLength: 24 }, days: { type: "integer" },
+    unit: { enum: ["C", "F"] } }, required: ["city", "days"] };
+  const lookup = { type: "object", properties: { word: { type: "string", maxLength: 16 } }, required: ["word"] };
+  const tools = [{ type: "function", function: { name: "get_weather", parameters: weather } },
+    { type: "function", function: { name: "lookup", parameters: lookup } }];
+  const schemas = { get_weather: weather, lookup };
+  for (const [tool_choice, seed] of [[{ type: "function", function: { name: "lookup" } }, 1], ["required", 2], ["required", 3]]) {
+    const body = { messages: hello, tools, tool_choice, seed, max_tokens: 60 };
+    const r = (await post(`${url}/v1/chat/completions`, body)).json;
+    const choice = r.choices[0];
+    assertEq([choice.finish_reason, choice.message.content], ["tool_calls", null], JSON.stringify(choice));
+    const call = choice.message.tool_calls[0];
+    assert(/^call_/.test(call.id) && call.type === "function", "call id and type");
+    if (tool_choice !== "required") assertEq(call.function.name, "lookup", "the named function");
+    assert(call.function.name in schemas, `a declared tool: ${call.function.name}`);
+    const args = JSON.parse(call.function.arguments);
+    assert(matchesSchema(args, schemas[call.function.name]), `arguments match the parameters: ${call.function.arguments}`);
+    const s = await postStream(`${url}/v1/chat/completions`, body);
+    const deltas = s.events.slice(1, -2).flatMap((c) => c.choices[0].delta.tool_calls ?? []);
+    assertEq(deltas.map((d) => [d.index, d.function.name, d.function.arguments]), [[0, call.function.name, call.function.arguments]],
+      "streamed as one tool_calls delta");
+    assertEq(s.events.at(-2).choices[0].finish_reason, "tool_calls", "streamed finish reason");
+  }
+}));
+
 const person = {
   type: "object",
   properties: {
