@@ -13,8 +13,11 @@ namespace {
 using nlohmann::json;
 using Node = JsonSchema::Node;
 
-constexpr int kMaxProperties = 64;  // declared properties of one object (a bit mask)
+constexpr int kMaxProperties = 64;     // declared properties of one object (a bit mask)
+constexpr size_t kMaxNodes = 4096;     // schemas in one schema (bounds the compile and check work)
+constexpr size_t kMaxLiterals = 1024;  // enum values of one schema
 constexpr size_t kInfinite = std::numeric_limits<size_t>::max() / 4;
+constexpr size_t kMaxText = size_t{1} << 20;  // longest shortest-instance (longer counts as infinite)
 constexpr std::string_view kGemmaQuote = "<|\"|>";
 
 void set_first(Node& n, uint8_t c) { n.first_chars[c >> 6] |= uint64_t{1} << (c & 63); }
@@ -69,6 +72,7 @@ class SchemaCompiler {
     }
     if (!s.is_object()) return Error{where + ": expected a schema object"};
     if (s.contains("$ref")) return ref(s, where);
+    if (nodes_.size() >= kMaxNodes) return Error{where + ": the schema is too large (more than 4096 schemas)"};
     const int idx = static_cast<int>(nodes_.size());
     nodes_.emplace_back();
     auto st = fill(idx, s, where);
@@ -93,7 +97,9 @@ class SchemaCompiler {
       }
     }
     min_texts();
-    if (len_[static_cast<size_t>(root)] >= kInfinite) return Error{"schema: no finite JSON value satisfies it"};
+    if (len_[static_cast<size_t>(root)] >= kInfinite) {
+      return Error{"schema: no finite JSON value satisfies it (none of at most 1 MiB)"};
+    }
     JsonSchema out;
     out.nodes_ = std::make_shared<const std::vector<Node>>(std::move(nodes_));
     out.root_ = root;
@@ -116,7 +122,13 @@ class SchemaCompiler {
     } catch (const std::exception&) {
       return Error{where + ": $ref '" + r + "' does not resolve"};
     }
-    if (target->is_object() && target->contains("$ref")) return compile(*target, r);
+    if (target->is_object() && target->contains("$ref")) {  // a reference to a reference
+      if (!resolving_.insert(r).second) return Error{where + ": $ref '" + r + "' refers to itself"};
+      auto out = compile(*target, r);
+      resolving_.erase(r);
+      return out;
+    }
+    if (nodes_.size() >= kMaxNodes) return Error{where + ": the schema is too large (more than 4096 schemas)"};
     const int idx = static_cast<int>(nodes_.size());
     nodes_.emplace_back();
     refs_[r] = idx;  // before compiling: recursive references find it
@@ -234,6 +246,7 @@ class SchemaCompiler {
       if (s.contains("const")) values.push_back(s["const"]);
       if (s.contains("enum")) {
         if (!s["enum"].is_array() || s["enum"].empty()) return Error{where + ".enum: expected a non-empty list"};
+        if (s["enum"].size() > kMaxLiterals) return Error{where + ".enum: more than 1024 values"};
         for (const auto& v : s["enum"]) values.push_back(v);
       }
       for (const auto& v : values) {
@@ -299,6 +312,10 @@ class SchemaCompiler {
 
   // Shortest instance of each node: lengths by fixed point (schemas may recurse), then the texts.
   size_t node_len(const Node& n) const {
+    const size_t l = node_len_unbounded(n);
+    return l > kMaxText ? kInfinite : l;
+  }
+  size_t node_len_unbounded(const Node& n) const {
     auto len = [&](int i) { return len_[static_cast<size_t>(i)]; };
     size_t best = kInfinite;
     for (int b : n.branches) best = std::min(best, len(b));
@@ -390,6 +407,7 @@ class SchemaCompiler {
   bool gemma_ = false;
   std::vector<Node> nodes_;
   std::map<std::string, int> refs_;
+  std::set<std::string> resolving_;
   std::vector<size_t> len_;
 };
 

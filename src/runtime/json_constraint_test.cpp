@@ -197,6 +197,8 @@ TEST(JsonSchema, RefusesWhatItCannotEnforce) {
            {R"({"anyOf":[{"type":"string"},{"enum":["x"]}]})", "anyOf"},
            {R"({"type":"strange"})", "strange"},
            {R"({"$ref":"#/nowhere"})", "nowhere"},
+           {R"({"type":"array","items":{"type":"string","minLength":1000},"minItems":100000})", "finite"},
+           {R"({"$ref":"#/$defs/a","$defs":{"a":{"$ref":"#/$defs/b"},"b":{"$ref":"#/$defs/a"}}})", "itself"},
            {R"({"$ref":"#/$defs/a","$defs":{"a":{"type":"array","items":{"$ref":"#/$defs/a"},"minItems":1}}})",
             "finite"}}) {
     auto r = JsonSchema::compile(json::parse(schema));

@@ -95,6 +95,22 @@ class Fields {
 
 const std::set<std::string> kRoles = {"system", "developer", "user", "assistant", "tool"};
 
+// Nesting depth of a JSON value, computed without recursion (a hostile body may nest very deeply; the
+// code that reads schemas and renders tool declarations recurses).
+size_t nesting_depth(const json& v) {
+  size_t deepest = 0;
+  std::vector<std::pair<const json*, size_t>> todo = {{&v, 1}};
+  while (!todo.empty()) {
+    auto [j, d] = todo.back();
+    todo.pop_back();
+    deepest = std::max(deepest, d);
+    if (j->is_structured()) {
+      for (const auto& x : *j) todo.push_back({&x, d + 1});
+    }
+  }
+  return deepest;
+}
+
 // Content parts pocket cannot read yet: a clear 400 naming the input.
 std::optional<ApiError> check_part(const json& part, const std::string& where) {
   if (!part.is_object()) return wrong_type(where, "a content part object", part);
@@ -307,6 +323,9 @@ json error_body(const ApiError& e) {
 std::optional<ApiError> parse_request(const json& body, bool chat, const ParseLimits& limits, uint64_t seed_default,
                                       Request& out) {
   if (!body.is_object()) return invalid("", "the request body must be a JSON object, not " + type_name(body));
+  if (nesting_depth(body) > limits.max_depth) {
+    return invalid("", "the request nests JSON more than " + std::to_string(limits.max_depth) + " levels deep");
+  }
   Fields f(body);
   out.chat = chat;
   f.string("model", out.model);

@@ -55,6 +55,7 @@ struct ParseLimits {
   int max_stop = 16;             // stop strings
   size_t max_stop_length = 256;  // bytes each
   int n_vocab = 0;               // for logit_bias and prompt ids
+  size_t max_depth = 256;        // JSON nesting of the whole body
 };
 
 // Parses a request body (already valid JSON). `chat`: /v1/chat/completions, else /v1/completions.

@@ -82,6 +82,12 @@ TEST(Api, ErrorsNameTheField) {
     EXPECT_EQ(e->param, param) << e->message;
     EXPECT_NE(e->message.find(param.substr(0, param.find('['))), std::string::npos) << e->message;
   }
+  json deep = json::array();
+  for (int i = 0; i < 300; ++i) deep = json::array({deep});
+  Request d;
+  auto too_deep = parse({{"messages", user}, {"metadata", deep}}, d);
+  ASSERT_TRUE(too_deep);
+  EXPECT_NE(too_deep->message.find("256 levels"), std::string::npos);
   Request r;
   auto e = parse({{"prompt", {"a", "b"}}}, r, false);
   ASSERT_TRUE(e);
