@@ -9,7 +9,7 @@ APT_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libhwy-dev nlohmann-json3-dev libcli11-dev
   clang libclang-rt-14-dev clang-format
-  tmux libedit-dev
+  tmux libedit-dev gnuplot-nox
   libcpp-httplib-dev chromium
 )
 SUDO=""

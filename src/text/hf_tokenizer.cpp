@@ -323,7 +323,9 @@ Status write_gguf_with_vocab(const GgufFile& in, const TokenizerVocab& vocab, co
       });
       continue;
     }
-    const auto [mean, stddev] = row_stats(t);
+    // Plain variables, not a structured binding: clang 14 cannot capture those in the lambda below.
+    const std::pair<double, double> stats = row_stats(t);
+    const double mean = stats.first, stddev = stats.second;
     const int64_t ne0 = t.ne[0];
     const GgmlType type = t.type;
     const uint64_t tseed = seed * 0x100000001B3ull + tensor_index;
