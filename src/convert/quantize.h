@@ -1,0 +1,36 @@
+// `pocket quantize`: GGUF → GGUF with a llama-quantize file type (q8_0, q4_0, q4_k_m, ...), writing what
+// llama-quantize writes without an importance matrix: the same metadata (general.quantization_version
+// and general.file_type moved to the end), tensors in llama.cpp's order, per-tensor types from
+// quant_mix.h, and values quantized from the dequantized input with ggml's reference quantizers.
+#pragma once
+
+#include <string>
+
+#include "common/result.h"
+#include "convert/model_plan.h"
+#include "convert/quant_mix.h"
+#include "format/gguf.h"
+
+namespace pocket::convert {
+
+struct QuantizeOptions {
+  std::string type = "q8_0";      // a name accepted by find_quant_mix
+  bool pure = false;              // every quantizable tensor gets the default type
+  bool allow_requantize = false;  // allow re-quantizing tensors that are already quantized (lossy twice)
+};
+
+// The hyperparameters the mix rules need, from `{arch}.*` metadata. Errors name the missing key.
+Result<MixModelInfo> mix_info_from_metadata(const ModelPlan& plan);
+
+// Every tensor and key of `f`, each tensor stored as it is.
+ModelPlan plan_from_gguf(const GgufFile& f);
+
+// Sets the stored type of every tensor of `plan` (whose current types are the source types), puts the
+// tensors in llama-quantize's order and sets general.quantization_version and general.file_type last.
+Status apply_quant_mix(ModelPlan& plan, const QuantizeOptions& opt);
+
+// Reads `in_path`, writes the quantized model to `out_path` (atomically).
+Status quantize_gguf(const std::string& in_path, const std::string& out_path, const QuantizeOptions& opt, int threads,
+                     const Progress& progress = nullptr);
+
+}  // namespace pocket::convert

@@ -1,0 +1,56 @@
+# `pocket convert` / `pocket quantize` tests (label `convert`; `ctest -L convert`). Include from the
+# top-level CMakeLists.txt (needs the pocket target).
+#  - pocket_convert_tests (GoogleTest): config.json parsing, name mapping, llama-quantize's type rules,
+#    the converter's metadata/tensor order on a small checkpoint built in the test, and bad input (one
+#    clear error, no output file).
+#  - e2e.sh: HF checkpoints exported from tiny synthetic models of each variant, converted back and
+#    checked tensor by tensor against llama.cpp's own encoders (libggml from node-llama-cpp), then
+#    llama.cpp's logits on the converted / quantized file against pocket's.
+
+set(_cv_dir ${CMAKE_CURRENT_LIST_DIR})
+
+add_executable(pocket_export_hf ${_cv_dir}/export_hf.cpp)
+target_compile_options(pocket_export_hf PRIVATE ${POCKET_WARNINGS})
+target_link_libraries(pocket_export_hf PRIVATE pocket_core)
+
+add_executable(pocket_convert_check ${_cv_dir}/convert_check.cpp)
+target_compile_options(pocket_convert_check PRIVATE ${POCKET_WARNINGS})
+target_link_libraries(pocket_convert_check PRIVATE pocket_core ${CMAKE_DL_LIBS})
+
+add_executable(pocket_convert_tests ${_cv_dir}/convert_test.cpp ${_cv_dir}/convert_bad_input_test.cpp)
+target_compile_options(pocket_convert_tests PRIVATE ${POCKET_WARNINGS})
+target_link_libraries(pocket_convert_tests PRIVATE pocket_core GTest::gtest GTest::gtest_main)
+gtest_discover_tests(pocket_convert_tests TEST_PREFIX convert.unit. DISCOVERY_TIMEOUT 60 PROPERTIES LABELS convert)
+
+add_test(NAME convert.cli.bad_input_one_line_error_no_output
+         COMMAND bash ${_cv_dir}/bad_input.sh $<TARGET_FILE:pocket> $<TARGET_FILE:pocket_export_hf>
+                 ${CMAKE_BINARY_DIR}/convert-cache/bad-input)
+set_tests_properties(convert.cli.bad_input_one_line_error_no_output PROPERTIES LABELS convert TIMEOUT 120)
+
+find_program(POCKET_NODE_EXECUTABLE NAMES node nodejs)
+set(_cv_oracle ${CMAKE_SOURCE_DIR}/tests/oracle)
+if(NOT POCKET_NODE_EXECUTABLE OR NOT EXISTS ${_cv_oracle}/node_modules/node-llama-cpp)
+  message(STATUS "convert end-to-end tests: disabled (node-llama-cpp not installed)")
+  return()
+endif()
+
+# Cases: see e2e.sh. Names state what is checked.
+foreach(case_what IN ITEMS
+    "convert.e2b|ple_kv_shared_double_wide.tensors_exact.logits_max_abs_le_2e-2"
+    "convert.26b|moe_causal_per_layer_config.tensors_exact.logits_mean_abs_le_3e-3.q4_k_m_identical_to_llama_quantize"
+    "convert.31b|k_eq_v_bf16_checkpoint_3_shards.tensors_exact.bf16_logits_max_abs_le_3e-2_or_llama_floor.f32_logits_max_abs_le_2e-2"
+    "convert.12b_real_vocab|unified_real_tokenizer.tensors_and_vocab_exact.logits_max_abs_le_2e-2"
+    "convert.e2b_q8_0|converter_q8_0.tensors_exact"
+    "quantize.e2b_q8_0|bit_exact_vs_libggml.logits_mean_abs_le_0.1_argmax_ge_95pct_or_llama_floor"
+    "quantize.e2b_q4_k_m|bit_exact_vs_libggml.logits_mean_abs_le_0.1_argmax_ge_95pct_or_llama_floor"
+    "quantize.e2b|all_types_byte_identical_to_llama_model_quantize"
+    "quantize.12b|all_types_byte_identical_to_llama_model_quantize"
+    "quantize.26b-a4b|all_types_byte_identical_to_llama_model_quantize"
+    "quantize.31b|all_types_byte_identical_to_llama_model_quantize")
+  string(REPLACE "|" ";" parts "${case_what}")
+  list(GET parts 0 case)
+  list(GET parts 1 what)
+  add_test(NAME ${case}.${what} COMMAND bash ${_cv_dir}/e2e.sh ${case})
+  set_tests_properties(${case}.${what} PROPERTIES LABELS convert TIMEOUT 300
+    ENVIRONMENT "POCKET=$<TARGET_FILE:pocket>;EXPORT_HF=$<TARGET_FILE:pocket_export_hf>;CHECK=$<TARGET_FILE:pocket_convert_check>;NODE=${POCKET_NODE_EXECUTABLE};ORACLE_DIR=${_cv_oracle};CACHE=${CMAKE_BINARY_DIR}/convert-cache")
+endforeach()
