@@ -313,7 +313,7 @@ Result<HfConversion> prepare_hf_conversion(const std::string& dir_str, const Con
   }
 
   // Metadata in the converter's order: general.*, gemma4.*, quantization version, tokenizer.
-  detail::set_general_keys(plan, dir, gen->has_value() ? &**gen : nullptr);
+  detail::set_general_keys(plan, dir, **cfg_json, gen->has_value() ? &**gen : nullptr, plan.tensors);
   std::vector<int64_t> suppress;
   const std::vector<int64_t>* suppress_ptr = nullptr;
   if (gen->has_value() && (**gen).contains("suppress_tokens") && (**gen)["suppress_tokens"].is_array()) {

@@ -11,8 +11,9 @@
 //    in its checkpoint dtype and then running llama-quantize (quant_mix.h rules, tensors in llama-quantize's
 //    order), in one pass. For a bf16 checkpoint that is exactly `convert --outtype auto` + llama-quantize.
 // The vision/audio towers are skipped (a separate mmproj file in llama.cpp; not written here).
-// Descriptive general.* keys: general.name comes from the directory name (id_to_title); the model-card
-// heuristics (basename, finetune, size_label, license, tags) are not reproduced.
+// Descriptive general.* keys follow gguf-py's Metadata heuristics on config.json's _name_or_path and the
+// directory name (name, basename, finetune, version, size_label); a README.md model card is not read.
+// Checked byte for byte against convert_hf_to_gguf.py (tests/convert/vs_llama_converter.sh).
 #pragma once
 
 #include <string>

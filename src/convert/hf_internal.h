@@ -34,10 +34,23 @@ Result<HfTokenizer> load_hf_tokenizer(const std::filesystem::path& dir, const nl
 // Appends the tokenizer.* keys in the converter's order.
 void set_hf_tokenizer_keys(ModelPlan& plan, const HfTokenizer& tok);
 
-// general.architecture, general.type, general.sampling.* (from generation_config.json), general.name.
-void set_general_keys(ModelPlan& plan, const std::filesystem::path& dir, const nlohmann::json* generation_config);
+// general.architecture, general.type, general.sampling.* (generation_config.json), then gguf-py's
+// Metadata heuristics: name, version, organization, finetune, basename and size_label from config.json's
+// _name_or_path and the directory name, size_label from the parameter count of `tensors` otherwise.
+// (A README.md model card is not read.)
+void set_general_keys(ModelPlan& plan, const std::filesystem::path& dir, const nlohmann::json& config,
+                      const nlohmann::json* generation_config, const std::vector<PlanTensor>& tensors);
 
 // gguf-py's Metadata.id_to_title ("gemma-4-e2b-it" → "Gemma 4 E2B It").
 std::string id_to_title(const std::string& id);
+
+// gguf-py's Metadata.get_model_id_components.
+struct ModelIdParts {
+  std::optional<std::string> name, org, basename, finetune, version, size_label;
+};
+ModelIdParts model_id_components(const std::string& model_id, int64_t total_params);
+
+// gguf-py's size_label(): "9.3M", "26B", "128x704M"-style labels from parameter counts.
+std::string size_label(int64_t total, int64_t shared, int64_t expert, int64_t expert_count);
 
 }  // namespace pocket::convert::detail

@@ -1,8 +1,7 @@
-// Tokenizer and general.* metadata of a converted checkpoint, following llama.cpp's converter
-// (Gemma4Model.set_vocab, gguf-py SpecialVocab and Metadata).
+// The tokenizer section of a converted checkpoint, following llama.cpp's converter (Gemma4Model.set_vocab
+// and gguf-py's SpecialVocab).
 #include <cctype>
 #include <fstream>
-#include <regex>
 #include <sstream>
 
 #include "convert/hf_internal.h"
@@ -149,26 +148,6 @@ void read_post_processor(const json& tokenizer, json& tc, FlagList& add) {
   }
 }
 
-bool is_lower_word(const std::string& w) {
-  bool cased = false;
-  for (unsigned char ch : w) {
-    if (std::isupper(ch)) return false;
-    if (std::islower(ch)) cased = true;
-  }
-  return cased;
-}
-
-std::string title(const std::string& w) {
-  std::string out;
-  bool prev_cased = false;
-  for (unsigned char ch : w) {
-    const bool cased = std::isalpha(ch) != 0;
-    out += static_cast<char>(cased ? (prev_cased ? std::tolower(ch) : std::toupper(ch)) : ch);
-    prev_cased = cased;
-  }
-  return out;
-}
-
 }  // namespace
 
 Result<std::optional<json>> read_json_if_exists(const fs::path& path) {
@@ -179,21 +158,6 @@ Result<std::optional<json>> read_json_if_exists(const fs::path& path) {
   json j = json::parse(*text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return Error{path.string() + ": not valid JSON"};
   return std::optional<json>{std::move(j)};
-}
-
-std::string id_to_title(const std::string& id) {
-  std::string s = id;
-  for (char& ch : s) {
-    if (ch == '-') ch = ' ';
-  }
-  static const std::regex kKeep(R"(^(v\d+(?:\.\d+)*|\d.*)$)");
-  std::istringstream words(s);
-  std::string w, out;
-  while (words >> w) {
-    if (!out.empty()) out += ' ';
-    out += is_lower_word(w) && !std::regex_match(w, kKeep) ? title(w) : w;
-  }
-  return out;
 }
 
 Result<HfTokenizer> load_hf_tokenizer(const fs::path& dir, const json& config) {
@@ -312,38 +276,6 @@ void set_hf_tokenizer_keys(ModelPlan& plan, const HfTokenizer& t) {
   }
   plan.set("tokenizer.ggml.add_space_prefix", GgufValue::boolean(false));
   plan.set("tokenizer.ggml.add_bos_token", GgufValue::boolean(true));
-}
-
-void set_general_keys(ModelPlan& plan, const fs::path& dir, const json* gen) {
-  plan.set("general.architecture", GgufValue::str("gemma4"));
-  plan.set("general.type", GgufValue::str("model"));
-  if (gen && gen->is_object()) {
-    auto num = [&](const char* k) { return gen->contains(k) && (*gen)[k].is_number(); };
-    if (gen->contains("sequence") && (*gen)["sequence"].is_string()) {
-      plan.set("general.sampling.sequence", GgufValue::str((*gen)["sequence"].get<std::string>()));
-    }
-    auto i32 = [&](const char* k, const char* key) {
-      if (num(k)) plan.set(key, GgufValue::i32(static_cast<int32_t>((*gen)[k].get<double>())));
-    };
-    auto f32 = [&](const char* k, const char* key) {
-      if (num(k)) plan.set(key, GgufValue::f32(static_cast<float>((*gen)[k].get<double>())));
-    };
-    i32("top_k", "general.sampling.top_k");
-    f32("top_p", "general.sampling.top_p");
-    f32("min_p", "general.sampling.min_p");
-    f32("xtc_probability", "general.sampling.xtc_probability");
-    f32("xtc_threshold", "general.sampling.xtc_threshold");
-    f32("temperature", "general.sampling.temp");
-    i32("penalty_last_n", "general.sampling.penalty_last_n");
-    f32(num("penalty_repeat") ? "penalty_repeat" : "repetition_penalty", "general.sampling.penalty_repeat");
-    i32("mirostat", "general.sampling.mirostat");
-    f32("mirostat_tau", "general.sampling.mirostat_tau");
-    f32("mirostat_eta", "general.sampling.mirostat_eta");
-  }
-  const fs::path abs = fs::absolute(dir).lexically_normal();
-  std::string name = abs.filename().string();
-  if (name.empty()) name = abs.parent_path().filename().string();
-  plan.set("general.name", GgufValue::str(id_to_title(name)));
 }
 
 }  // namespace pocket::convert::detail

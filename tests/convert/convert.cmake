@@ -27,6 +27,30 @@ add_test(NAME convert.cli.bad_input_one_line_error_no_output
                  ${CMAKE_BINARY_DIR}/convert-cache/bad-input)
 set_tests_properties(convert.cli.bad_input_one_line_error_no_output PROPERTIES LABELS convert TIMEOUT 120)
 
+# Byte-for-byte comparison with llama.cpp's own convert_hf_to_gguf.py, when a llama.cpp checkout is given
+# (-DPOCKET_LLAMA_CPP_SOURCE=DIR) and a Python with torch, numpy and pyyaml is found (Debian: python3-torch
+# python3-numpy python3-yaml python3-tqdm).
+set(POCKET_LLAMA_CPP_SOURCE "" CACHE PATH "llama.cpp checkout for the convert_hf_to_gguf.py comparison test")
+if(POCKET_LLAMA_CPP_SOURCE AND EXISTS ${POCKET_LLAMA_CPP_SOURCE}/convert_hf_to_gguf.py)
+  set(_cv_python "")
+  foreach(py IN ITEMS ${POCKET_CONVERT_PYTHON} /usr/bin/python3 python3)
+    execute_process(COMMAND ${py} -c "import torch, numpy, yaml" RESULT_VARIABLE rc OUTPUT_QUIET ERROR_QUIET)
+    if(rc EQUAL 0)
+      set(_cv_python ${py})
+      break()
+    endif()
+  endforeach()
+  if(_cv_python)
+    add_test(NAME convert.vs_llama_cpp_converter.every_variant_and_outtype_byte_identical
+             COMMAND bash ${_cv_dir}/vs_llama_converter.sh $<TARGET_FILE:pocket> $<TARGET_FILE:pocket_export_hf>
+                     ${POCKET_LLAMA_CPP_SOURCE} ${CMAKE_BINARY_DIR}/convert-cache/vs-llama ${_cv_python})
+    set_tests_properties(convert.vs_llama_cpp_converter.every_variant_and_outtype_byte_identical PROPERTIES
+                         LABELS convert TIMEOUT 600)
+  else()
+    message(STATUS "convert: no Python with torch/numpy/yaml; llama.cpp converter comparison disabled")
+  endif()
+endif()
+
 find_program(POCKET_NODE_EXECUTABLE NAMES node nodejs)
 set(_cv_oracle ${CMAKE_SOURCE_DIR}/tests/oracle)
 if(NOT POCKET_NODE_EXECUTABLE OR NOT EXISTS ${_cv_oracle}/node_modules/node-llama-cpp)

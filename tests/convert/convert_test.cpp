@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "convert/hf_convert.h"
+#include "convert/hf_internal.h"
 #include "convert/quant_mix.h"
 #include "convert/quantize.h"
 #include "format/gguf.h"
@@ -231,6 +232,9 @@ TEST(Convert, MiniCheckpointMetadataAndTensorOrder) {
                                          "general.sampling.top_p",
                                          "general.sampling.temp",
                                          "general.name",
+                                         "general.finetune",
+                                         "general.basename",
+                                         "general.size_label",
                                          "gemma4.block_count",
                                          "gemma4.context_length",
                                          "gemma4.embedding_length",
@@ -269,7 +273,11 @@ TEST(Convert, MiniCheckpointMetadataAndTensorOrder) {
                                          "tokenizer.chat_template",
                                          "tokenizer.ggml.add_space_prefix"};
   EXPECT_EQ(keys, want);
+  // gguf-py's heuristics on the directory name "pocket_convert_test_gemma-4-mini-it".
   EXPECT_EQ(f->get_string("general.name").value(), "Pocket_Convert_Test_Gemma 4 Mini It");
+  EXPECT_EQ(f->get_string("general.basename").value(), "pocket_convert_test_gemma-4");
+  EXPECT_EQ(f->get_string("general.size_label").value(), "mini");
+  EXPECT_EQ(f->get_string("general.finetune").value(), "it");
   EXPECT_EQ(f->get_uint("general.file_type").value(), 32u);
   EXPECT_EQ(f->get_uint("gemma4.attention.key_length").value(), 64u);
   EXPECT_EQ(f->get_uint("gemma4.attention.key_length_swa").value(), 32u);
@@ -299,6 +307,23 @@ TEST(Convert, MiniCheckpointMetadataAndTensorOrder) {
     EXPECT_EQ(t.type, f32 ? GgmlType::F32 : GgmlType::BF16) << t.name;
   }
   std::filesystem::remove(out);
+}
+
+TEST(Convert, GgufPyNameHeuristics) {
+  auto c = detail::model_id_components("google/gemma-4-26B-A4B-it", 25'000'000'000);
+  EXPECT_EQ(c.name, "gemma-4-26B-A4B-it");
+  EXPECT_EQ(c.org, "google");
+  EXPECT_EQ(c.basename, "gemma-4");
+  EXPECT_EQ(c.size_label, "26B-A4B");
+  EXPECT_EQ(c.finetune, "it");
+  EXPECT_FALSE(c.version.has_value());  // "4" stays in the basename
+  c = detail::model_id_components("gemma-4-31B-it", 9'000'000);  // 31B is far from 9M: a context length
+  EXPECT_EQ(c.finetune, "31b-it");
+  EXPECT_FALSE(c.size_label.has_value());
+  EXPECT_EQ(detail::id_to_title("gemma-4-e2b-it"), "Gemma 4 E2B It");
+  EXPECT_EQ(detail::id_to_title("my-model-v1.2"), "My Model v1.2");
+  EXPECT_EQ(detail::size_label(9'300'000, 9'300'000, 0, 0), "9.3M");
+  EXPECT_EQ(detail::size_label(25'200'000'000, 1'000'000'000, 30'000'000, 128), "128x1.0B");
 }
 
 TEST(Convert, Q8_0FallsBackToF16AndMixesReorder) {

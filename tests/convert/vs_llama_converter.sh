@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# `pocket convert` against llama.cpp's own convert_hf_to_gguf.py: the two output files must be identical,
+# byte for byte, for HF checkpoints exported from tiny synthetic models of every variant (both config forms,
+# both architectures, bf16 and f32 weights, several directory names, every converter output type).
+#
+#   vs_llama_converter.sh POCKET EXPORT_HF LLAMA_CPP_SOURCE WORK_DIR [PYTHON]
+#
+# Needs a llama.cpp checkout and a Python with torch, numpy and pyyaml (Debian: python3-torch python3-numpy
+# python3-yaml python3-tqdm). transformers is stubbed (pyshim/): the converter falls back to config.json,
+# and the stub tokenizer calls the added_tokens flagged "special" the special tokens.
+set -euo pipefail
+pocket="$1" export_hf="$2" llama="$3" work="$4" py="${5:-python3}"
+here="$(cd "$(dirname "$0")" && pwd)"
+rm -rf "$work"
+mkdir -p "$work"
+export PYTHONPATH="$here/pyshim:$llama/gguf-py"
+fails=0 n=0
+# one VARIANT SRC_TYPE DIR_NAME EXPORT_ARGS OUTTYPE...
+one() {
+  local variant="$1" src_type="$2" name="$3" export_args="$4"; shift 4
+  local src="$work/src-$variant-$src_type.gguf"
+  [ -s "$src" ] || "$pocket" synth --variant "$variant" --size tiny --type "$src_type" -q -o "$src"
+  if [[ "$export_args" == *--tokenizer-json* ]]; then  # the real vocabulary: the model gets it first
+    "$pocket" vocab-import --tokenizer-json "$tokenizer_json" --gemma4-names -m "$src" -o "$src.real" >/dev/null
+    src="$src.real"
+  fi
+  rm -rf "${work:?}/$name"
+  # shellcheck disable=SC2086
+  "$export_hf" --gguf "$src" --out "$work/$name" $export_args
+  for outtype in "$@"; do
+    n=$((n + 1))
+    "$py" "$llama/convert_hf_to_gguf.py" "$work/$name" --outfile "$work/llama.gguf" --outtype "$outtype" \
+      >"$work/llama.log" 2>&1 || { echo "FAIL $variant $name $outtype: llama.cpp's converter failed"; tail -5 "$work/llama.log"; fails=$((fails + 1)); continue; }
+    "$pocket" convert "$work/$name" -o "$work/pocket.gguf" --type "$outtype" -q
+    if cmp -s "$work/llama.gguf" "$work/pocket.gguf"; then
+      echo "ok   $variant $name ($export_args) --outtype $outtype: identical ($(stat -c %s "$work/pocket.gguf") bytes)"
+    else
+      echo "FAIL $variant $name ($export_args) --outtype $outtype: files differ"; fails=$((fails + 1))
+    fi
+  done
+}
+one e2b bf16 gemma-4-E2B-it "--dtype bf16 --arch cond --shards 2" auto f16 q8_0
+one e2b f32 my-finetune "--dtype f32 --arch causal --config per_layer" auto f32 bf16
+one e4b bf16 google_gemma-4-e4b "--dtype bf16 --arch cond" auto
+one 26b-a4b bf16 gemma-4-26B-A4B-it "--dtype bf16 --arch cond --config per_layer --shards 3" auto q8_0
+one 31b f32 gemma-4-31B-it-v1.2 "--dtype f32 --arch cond" auto f32
+one 12b bf16 gemma-4-12B-unified-it "--dtype bf16 --arch unified --config per_layer" auto
+# The real Gemma tokenizer (262,144 tokens, 514,906 merges), renamed to Gemma 4's special tokens.
+if tokenizer_json="$(bash "$here/../../scripts/fetch_tokenizer.sh" 2>/dev/null | tail -n 1)" && [ -s "$tokenizer_json" ]; then
+  one 31b bf16 gemma-4-31B-it "--dtype bf16 --arch cond --shards 2 --tokenizer-json $tokenizer_json --gemma4-names" auto
+else
+  echo "skip real-vocabulary case (scripts/fetch_tokenizer.sh failed)"
+fi
+echo "$n conversions compared, $fails failure(s)"
+[ "$fails" -eq 0 ] && rm -rf "$work"
+exit $((fails > 0))
