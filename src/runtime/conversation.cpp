@@ -24,8 +24,8 @@ std::string trim_copy(std::string_view s) {
   return std::string(s.substr(b, e - b));
 }
 
-constexpr std::string_view kThoughtOpen = "<|channel>";
-constexpr std::string_view kThoughtClose = "<channel|>";
+using chat_markers::kThoughtOpen;
+using chat_markers::kThoughtClose;
 constexpr std::string_view kHidden[] = {"<turn|>", "<|tool_response>", "<eos>"};
 
 }  // namespace

@@ -13,9 +13,9 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::string_view kQuote = "<|\"|>";
-constexpr std::string_view kThoughtOpen = "<|channel>";
-constexpr std::string_view kThoughtClose = "<channel|>";
+using chat_markers::kQuote;
+using chat_markers::kThoughtOpen;
+using chat_markers::kThoughtClose;
 constexpr std::string_view kEmptyThought = "<|channel>thought\n<channel|>";
 
 // ---- Python / Jinja2 value semantics ----------------------------------------------------------

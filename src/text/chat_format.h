@@ -34,6 +34,15 @@
 
 namespace pocket {
 
+// Gemma 4's control-token texts used by the chat format, its parser and the stream filter.
+namespace chat_markers {
+inline constexpr std::string_view kQuote = "<|\"|>";           // string delimiter in tool syntax
+inline constexpr std::string_view kThoughtOpen = "<|channel>";   // begins the reasoning channel
+inline constexpr std::string_view kThoughtClose = "<channel|>";  // ends it
+inline constexpr std::string_view kCallOpen = "<|tool_call>";
+inline constexpr std::string_view kCallClose = "<tool_call|>";
+}  // namespace chat_markers
+
 struct ContentPart {
   enum class Kind { kText, kImage, kAudio, kVideo };
   Kind kind = Kind::kText;

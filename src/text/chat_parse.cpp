@@ -8,11 +8,11 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::string_view kQuote = "<|\"|>";
-constexpr std::string_view kThoughtOpen = "<|channel>";
-constexpr std::string_view kThoughtClose = "<channel|>";
-constexpr std::string_view kCallOpen = "<|tool_call>";
-constexpr std::string_view kCallClose = "<tool_call|>";
+using chat_markers::kQuote;
+using chat_markers::kThoughtOpen;
+using chat_markers::kThoughtClose;
+using chat_markers::kCallOpen;
+using chat_markers::kCallClose;
 constexpr int kMaxDepth = 64;
 
 // Recursive-descent parser for the native value syntax, reading from the start of `s`; pos() tells
