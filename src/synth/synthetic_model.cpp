@@ -10,6 +10,7 @@
 #include <cstring>
 #include <thread>
 
+#include "convert/quant_mix.h"
 #include "format/gguf.h"
 #include "tensor/quants.h"
 
@@ -175,45 +176,23 @@ uint32_t file_type_id(const TypeChoice& c) {
   }
 }
 
-// llama-quantize's use_more_bits rule.
-bool use_more_bits(int i, int n) { return i < n / 8 || i >= 7 * n / 8 || (i - n / 8) % 3 == 2; }
-
-int layer_of(const std::string& name) {
-  int l = -1;
-  if (std::sscanf(name.c_str(), "blk.%d.", &l) != 1) return -1;
-  return l;
-}
-
-bool contains(const std::string& s, std::string_view sub) { return s.find(sub) != std::string::npos; }
-
-// Assigns stored types to every planned tensor (1-D stays F32).
+// Assigns stored types to every planned tensor (1-D stays F32). Q4_K_M follows llama-quantize's rules
+// (convert/quant_mix.h) for a model converted to BF16: the router and the PLE projection, which
+// llama-quantize leaves as converted, are BF16.
 void assign_types(std::vector<PlannedTensor>& plan, const TypeChoice& choice, const ModelShape& shape) {
-  int n_attn_v = 0;
-  for (const auto& t : plan) n_attn_v += contains(t.name, "attn_v.weight") ? 1 : 0;
-  int i_attn_v = 0;
-  for (auto& t : plan) {
-    if (t.ne.size() < 2) {
-      t.type = GgmlType::F32;
-      continue;
-    }
-    if (!choice.mix_q4_k_m) {
-      t.type = fallback_type(choice.type, t.ne[0]);
-      continue;
-    }
-    // Q4_K_M, following llama_tensor_get_type for a tied-embedding model.
-    GgmlType want = GgmlType::Q4_K;
-    if (t.name == "token_embd.weight" || t.name == "per_layer_token_embd.weight") {
-      want = t.ne[0] % 256 != 0 ? GgmlType::Q8_0 : GgmlType::Q6_K;
-    } else if (contains(t.name, "ffn_gate_inp.weight") || contains(t.name, "per_layer_model_proj")) {
-      want = GgmlType::BF16;  // llama-quantize leaves these as converted (BF16 from the HF checkpoint)
-    } else if (contains(t.name, "attn_v.weight")) {
-      if (use_more_bits(i_attn_v, n_attn_v)) want = GgmlType::Q6_K;
-      ++i_attn_v;
-    } else if (contains(t.name, "ffn_down")) {
-      if (use_more_bits(layer_of(t.name), shape.n_layer)) want = GgmlType::Q6_K;
-    }
-    t.type = traits(want).block_size > 1 ? fallback_type(want, t.ne[0]) : want;
+  if (!choice.mix_q4_k_m) {
+    for (auto& t : plan) t.type = t.ne.size() < 2 ? GgmlType::F32 : fallback_type(choice.type, t.ne[0]);
+    return;
   }
+  std::vector<convert::MixTensor> in;
+  for (const auto& t : plan) {
+    const bool as_converted = t.name.find("ffn_gate_inp.weight") != std::string::npos ||
+                              t.name.find("per_layer_model_proj") != std::string::npos;
+    in.push_back({t.name, t.ne, t.ne.size() >= 2 && as_converted ? GgmlType::BF16 : GgmlType::F32});
+  }
+  const convert::MixModelInfo info{shape.n_layer, shape.n_expert, shape.n_head, shape.n_head_kv(0)};
+  const std::vector<GgmlType> types = convert::choose_types(in, *convert::find_quant_mix("q4_k_m"), info, false);
+  for (size_t i = 0; i < plan.size(); ++i) plan[i].type = types[i];
 }
 
 }  // namespace
@@ -237,30 +216,7 @@ Result<ModelShape> model_shape(std::string_view variant, bool full) {
   return Error{"unknown variant '" + std::string(variant) + "' (expected e2b, e4b, 12b, 26b-a4b or 31b)"};
 }
 
-GgmlType fallback_type(GgmlType want, int64_t ne0) {
-  const int64_t bs = traits(want).block_size;
-  if (ne0 % bs == 0) return want;
-  GgmlType t = want;
-  switch (want) {
-    case GgmlType::Q2_K:
-    case GgmlType::Q3_K:
-      t = GgmlType::Q4_0;
-      break;
-    case GgmlType::Q4_K:
-      t = GgmlType::Q5_0;
-      break;
-    case GgmlType::Q5_K:
-      t = GgmlType::Q5_1;
-      break;
-    case GgmlType::Q6_K:
-      t = GgmlType::Q8_0;
-      break;
-    default:
-      break;
-  }
-  if (ne0 % traits(t).block_size != 0) t = GgmlType::F16;
-  return t;
-}
+GgmlType fallback_type(GgmlType want, int64_t ne0) { return convert::fallback_type(want, ne0); }
 
 namespace detail {
 
