@@ -118,8 +118,9 @@ TEST(HfNames, MapsEveryGemma4Tensor) {
   }
 }
 
-// The Q4_K_M types pocket synth assigns (its own implementation of llama-quantize's rules, for a
-// converted model whose router and PLE projection are BF16) must be what choose_types picks.
+// pocket synth's Q4_K_M plans for every variant at both sizes are what pocket quantize would choose for a
+// BF16-converted model (synth shares quant_mix; this pins the router / PLE projection handling). The rules
+// themselves are checked against llama.cpp by the byte-for-byte comparisons in e2e.sh.
 TEST(QuantMix, Q4KMMatchesSynthForEveryVariantAndSize) {
   for (bool full : {false, true}) {
     for (const auto& variant : synth::variant_names()) {
@@ -316,7 +317,7 @@ TEST(Convert, GgufPyNameHeuristics) {
   EXPECT_EQ(c.basename, "gemma-4");
   EXPECT_EQ(c.size_label, "26B-A4B");
   EXPECT_EQ(c.finetune, "it");
-  EXPECT_FALSE(c.version.has_value());  // "4" stays in the basename
+  EXPECT_FALSE(c.version.has_value());                           // "4" stays in the basename
   c = detail::model_id_components("gemma-4-31B-it", 9'000'000);  // 31B is far from 9M: a context length
   EXPECT_EQ(c.finetune, "31b-it");
   EXPECT_FALSE(c.size_label.has_value());
