@@ -2,6 +2,7 @@
 
 #include "kernels/ops.h"
 #include "model/gemma4_blocks.h"
+#include "model/weight_residency.h"
 
 namespace pocket {
 
@@ -20,6 +21,7 @@ void ple_inputs(const Gemma4Config& cfg, const Gemma4Weights& w, std::span<const
       float* out = pli + t * L * P;
       // Token-identity part: one row of the (large, file-backed) PLE table, read on demand.
       dequantize_matrix_row(w.ple_token_embd, tokens[t], out);
+      release_mapped_row(w.ple_token_embd, tokens[t]);
       for (int64_t l = 0; l < L; ++l) {
         float* cl = c + l * P;
         for (int64_t i = 0; i < P; ++i) cl[i] *= proj_scale;

@@ -43,6 +43,11 @@ size_t matrix_bytes(const WeightMatrix& m) { return m.row_bytes * static_cast<si
 
 }  // namespace
 
+void release_mapped_row(const WeightMatrix& m, int64_t r) {
+  auto [p, len] = outer_pages(m.row(r), m.row_bytes);
+  madvise(p, len, MADV_DONTNEED);
+}
+
 std::string_view residency_name(WeightResidency r) {
   switch (r) {
     case WeightResidency::kLoad: return "loaded into RAM";
@@ -54,7 +59,14 @@ std::string_view residency_name(WeightResidency r) {
 
 Result<ResidentWeights> make_weights_resident(const GgufFile& file, Gemma4Weights& w, WeightResidency mode) {
   ResidentWeights r;
-  if (!w.ple_token_embd.empty()) r.mapped_bytes = matrix_bytes(w.ple_token_embd);
+  if (!w.ple_token_embd.empty()) {
+    r.mapped_bytes = matrix_bytes(w.ple_token_embd);
+    // One row per token at random places: without this hint every row fault pulls in a readahead
+    // window (measured: ~1.6 MB of page cache per prompt token on E2B, 0.7 GB more RSS at 512 tokens).
+    auto [p, len] = outer_pages(w.ple_token_embd.data, r.mapped_bytes);
+    madvise(p, len, MADV_RANDOM);
+    madvise(p, len, MADV_NOHUGEPAGE);
+  }
   if (mode == WeightResidency::kMmap) return r;
   // Tied heads and expert slices share storage: copy each distinct tensor once.
   std::unordered_map<const uint8_t*, const uint8_t*> copied;
