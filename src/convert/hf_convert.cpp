@@ -302,6 +302,7 @@ Result<HfConversion> prepare_hf_conversion(const std::string& dir_str, const Con
     if (p.ne.empty()) p.ne = {1};
     p.src_type = *src;
     p.src = t.data;
+    p.mapped = true;
     p.origin = where;
     p.type = converter_type(*g, shape.size(), p.ne[0], out, *src);
     plan.tensors.push_back(std::move(p));

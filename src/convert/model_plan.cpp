@@ -1,6 +1,9 @@
 // Writing a ModelPlan: per-tensor conversion through f32 with the reference quantizers, atomically.
 #include "convert/model_plan.h"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstring>
 #include <exception>
@@ -114,6 +117,14 @@ Status write_plan(const ModelPlan& plan, const std::string& path, int threads, c
       for (int64_t i = 1; i < n_threads; ++i) pool.emplace_back(work, i * per);
       work(0);
       for (auto& th : pool) th.join();
+      // Done with the input: drop its pages from this process (they stay in the page cache), so the
+      // resident set does not grow to the size of the model while converting it.
+      if (tp->mapped) {
+        const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+        const uintptr_t begin = reinterpret_cast<uintptr_t>(tp->src) / page * page;
+        const uintptr_t end = reinterpret_cast<uintptr_t>(tp->src) + in_row * static_cast<size_t>(rows);
+        madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+      }
     });
   }
   try {

@@ -22,8 +22,9 @@ struct PlanTensor {
   GgmlType src_type = GgmlType::F32;
   const uint8_t* src = nullptr;                       // row-major data of src_type (may be unaligned)
   std::shared_ptr<const std::vector<uint8_t>> owned;  // keeps generated data alive
-  GgmlType type = GgmlType::F32;                      // stored type
-  std::string origin;                                 // where the values come from, for messages ("file: tensor")
+  bool mapped = false;            // `src` lies in a read-only shared file mapping (its pages are dropped once written)
+  GgmlType type = GgmlType::F32;  // stored type
+  std::string origin;             // where the values come from, for messages ("file: tensor")
 
   int64_t n_elements() const;
 };

@@ -83,6 +83,7 @@ Status quantize_gguf(const std::string& in_path, const std::string& out_path, co
   auto f = GgufFile::open(in_path);
   if (!f) return f.error();
   ModelPlan plan = plan_from_gguf(*f);
+  for (auto& t : plan.tensors) t.mapped = true;  // GgufFile::open maps the file read-only, shared
   if (Status st = apply_quant_mix(plan, opt); !st.ok()) {
     return st.message().rfind(in_path, 0) == 0 ? st : Error{in_path + ": " + st.message()};
   }
