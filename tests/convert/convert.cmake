@@ -5,7 +5,10 @@
 #    clear error, no output file).
 #  - e2e.sh: HF checkpoints exported from tiny synthetic models of each variant, converted back and
 #    checked tensor by tensor against llama.cpp's own encoders (libggml from node-llama-cpp), then
-#    llama.cpp's logits on the converted / quantized file against pocket's.
+#    llama.cpp's logits on the converted / quantized file against pocket's; `pocket quantize` output for
+#    every type compared byte for byte with llama.cpp's llama_model_quantize (libllama).
+#  - vs_llama_converter.sh (optional, -DPOCKET_LLAMA_CPP_SOURCE=DIR): byte for byte against llama.cpp's
+#    convert_hf_to_gguf.py.
 
 set(_cv_dir ${CMAKE_CURRENT_LIST_DIR})
 
