@@ -5,6 +5,7 @@
 #include <string>
 
 #include "commands.h"
+#include "progress.h"
 #include "synth/synthetic_model.h"
 
 namespace pocket::cli {
@@ -36,20 +37,12 @@ int run_synth(const SynthArgs& args) {
   opts.split_experts = args.split_experts;
   opts.threads = args.threads;
 
-  const bool show_progress = opts.full && !args.quiet;
   const auto t0 = std::chrono::steady_clock::now();
-  auto progress = [&](uint64_t done, uint64_t total) {
-    if (!show_progress || total == 0) return;
-    const double frac = static_cast<double>(done) / static_cast<double>(total);
-    const int width = 40;
-    const int fill = done >= total ? width : std::min(width - 1, static_cast<int>(frac * width));
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    std::fprintf(stderr, "\r[%s%s] %5.1f%%  %.2f / %.2f GB  %.0fs", std::string(fill, '#').c_str(),
-                 std::string(width - fill, ' ').c_str(), 100.0 * frac, done / 1e9, total / 1e9, secs);
-    std::fflush(stderr);
-  };
-  Status st = synth::write_synthetic_model(opts, args.out, progress);
-  if (show_progress) std::fprintf(stderr, "\n");
+  Status st;
+  {
+    ProgressBar bar(opts.full && !args.quiet);
+    st = synth::write_synthetic_model(opts, args.out, [&](uint64_t done, uint64_t total) { bar.update(done, total); });
+  }
   if (!st.ok()) {
     std::fprintf(stderr, "pocket synth: error: %s\n", st.message().c_str());
     return 1;
