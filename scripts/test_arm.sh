@@ -9,6 +9,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 cmake -S . -B build-arm64 -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux-gnu.cmake -DCMAKE_BUILD_TYPE=Release \
   -DPOCKET_LIBRARY_ONLY=ON -DPOCKET_BENCH=OFF \
-  -DCMAKE_CXX_FLAGS=-DHWY_DISABLED_TARGETS=0xF000000 >/dev/null  # HWY_SVE2_128|SVE_256|SVE2|SVE
+  -UCMAKE_CXX_FLAGS >/dev/null  # drops the old -DHWY_DISABLED_TARGETS=0xF000000 (SVE off) from existing caches
 cmake --build build-arm64 -j"$(nproc)" --target pocket_tests
 POCKET_NO_ORACLE=1 qemu-aarch64 -L /usr/aarch64-linux-gnu build-arm64/pocket_tests --gtest_brief=1 "$@"

@@ -68,12 +68,14 @@ inline bool has_min(GgmlType w) {
 inline bool is_float(GgmlType w) { return w == GgmlType::F32 || w == GgmlType::F16 || w == GgmlType::BF16; }
 
 }  // namespace pocket::simd::gemm_detail
+
+// The tiles keep one accumulator per token in separate variables acc0..acc7 (SVE's sizeless vector
+// types cannot form arrays); X(t) is expanded for every token slot t, and the statement it stands
+// for is guarded by `if constexpr (T > t)`, so slots beyond the tile's T cost nothing.
+#define POCKET_TILE_TOKENS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
 #endif  // POCKET_SIMD_GEMM_DETAIL_ONCE
 
-HWY_BEFORE_NAMESPACE();
-#if HWY_TARGET == HWY_AVX3_DL && !defined(__clang__)
-#pragma GCC target("avx512vnni")  // as in simd-inl.h
-#endif
+POCKET_BEFORE_NAMESPACE();  // HWY_BEFORE_NAMESPACE() with avx512vnni on AVX3_DL (simd-inl.h)
 namespace pocket::simd::HWY_NAMESPACE {
 
 using namespace gemm_detail;  // NOLINT
@@ -255,50 +257,76 @@ bool IsLegacy(GgmlType t) {
          t == GgmlType::Q8_0;
 }
 
+// Group j (quant bytes 4j..4j+3 of every row) of a Q8_0 block, biased for vpdpbusd where needed.
+HWY_INLINE void StoreGroupQ8(VU8 v, int j, uint8_t* pu) {
+  const DU8 du8;
+  if constexpr (kBiasQ8) v = hn::Xor(v, hn::Set(du8, uint8_t{0x80}));
+  hn::Store(v, du8, pu + j * 4 * kP);
+}
+
+// Group j of a nibble block from src (a transposed vector, shifted right by 4 for the high nibbles);
+// with fifth bits (qh lane r = row r's qh word), bits 4j..4j+3 of qh become bit 4 of the quants.
+HWY_INLINE void StoreGroupNibbles(VU8 src, int j, bool fifth, hn::Vec<DU32> qh, uint8_t* pu) {
+  const DU8 du8;
+  const DU32 du32;
+  VU8 q = hn::And(src, hn::Set(du8, uint8_t{0x0F}));
+  if (fifth) {
+    // Bits 4j..4j+3 of qh, one per byte (spread by a multiply), moved to bit 4.
+    const auto nib = hn::And(hn::ShiftRightSame(qh, 4 * j), hn::Set(du32, 0xFu));
+    const auto spread = hn::And(hn::Mul(nib, hn::Set(du32, 0x00204081u)), hn::Set(du32, 0x01010101u));
+    q = hn::Or(q, hn::BitCast(du8, hn::ShiftLeft<4>(spread)));
+  }
+  hn::Store(q, du8, pu + j * 4 * kP);
+}
+
+// The high nibbles of v moved down (the low nibbles are masked off by StoreGroupNibbles).
+HWY_INLINE VU8 HighNibbles(VU8 v) {
+  const DU32 du32;
+  return hn::BitCast(DU8(), hn::ShiftRight<4>(hn::BitCast(du32, v)));
+}
+
 void PackPanelLegacy(const WeightView& w, int64_t r0, int64_t r1, uint8_t* panel) {
   const LegacyPack lp = LegacyPackOf(w.type);
   const size_t stride = UnitStride(w.type);
-  const DU8 du8;
   const DU32 du32;
   const uint8_t* rows[kP];
   for (int64_t r = 0; r < kP; ++r) rows[r] = w.data + static_cast<size_t>(std::min(r0 + r, r1 - 1)) * w.row_bytes;
-  const auto low4 = hn::Set(du8, uint8_t{0x0F});
   for (int64_t b = 0; b < w.cols / 32; ++b) {
     const size_t off = static_cast<size_t>(b) * lp.bytes;
     uint8_t* pu = panel + static_cast<size_t>(b) * stride;
-    VU8 z[4], v[4];
-    for (int k = 0; k < 4; ++k) z[k] = LoadRows16(rows, k, off + lp.qs);
-    TransposeRows16(z, v);
+    // vj: dword j of every row's first 16 quant bytes (Q8_0: v4..v7 the second 16).
+    VU8 v0, v1, v2, v3;
+    TransposeRows16(LoadRows16(rows, 0, off + lp.qs), LoadRows16(rows, 1, off + lp.qs),
+                    LoadRows16(rows, 2, off + lp.qs), LoadRows16(rows, 3, off + lp.qs), v0, v1, v2, v3);
     if (lp.byte) {
-      VU8 v2[4];
-      for (int k = 0; k < 4; ++k) z[k] = LoadRows16(rows, k, off + lp.qs + 16);
-      TransposeRows16(z, v2);
-      for (int j = 0; j < 4; ++j) {
-        if constexpr (kBiasQ8) {
-          v[j] = hn::Xor(v[j], hn::Set(du8, uint8_t{0x80}));
-          v2[j] = hn::Xor(v2[j], hn::Set(du8, uint8_t{0x80}));
-        }
-        hn::Store(v[j], du8, pu + j * 4 * kP);
-        hn::Store(v2[j], du8, pu + (j + 4) * 4 * kP);
-      }
+      const size_t qs2 = off + lp.qs + 16;
+      VU8 v4, v5, v6, v7;
+      TransposeRows16(LoadRows16(rows, 0, qs2), LoadRows16(rows, 1, qs2), LoadRows16(rows, 2, qs2),
+                      LoadRows16(rows, 3, qs2), v4, v5, v6, v7);
+      StoreGroupQ8(v0, 0, pu);
+      StoreGroupQ8(v4, 4, pu);
+      StoreGroupQ8(v1, 1, pu);
+      StoreGroupQ8(v5, 5, pu);
+      StoreGroupQ8(v2, 2, pu);
+      StoreGroupQ8(v6, 6, pu);
+      StoreGroupQ8(v3, 3, pu);
+      StoreGroupQ8(v7, 7, pu);
     } else {
+      const bool fifth = lp.qh != 0;
       hn::Vec<DU32> qh = hn::Zero(du32);
-      if (lp.qh != 0) {
+      if (fifth) {
         alignas(64) uint32_t words[kP];
         for (int64_t r = 0; r < kP; ++r) words[r] = LoadU32(rows[r] + off + lp.qh);
         qh = hn::Load(du32, words);
       }
-      for (int j = 0; j < 8; ++j) {
-        const VU8 src = j < 4 ? v[j] : hn::BitCast(du8, hn::ShiftRight<4>(hn::BitCast(du32, v[j - 4])));
-        VU8 q = hn::And(src, low4);
-        if (lp.qh != 0) {
-          // Bits 4j..4j+3 of qh, one per byte (spread by a multiply), moved to bit 4.
-          const auto nib = hn::And(hn::ShiftRightSame(qh, 4 * j), hn::Set(du32, 0xFu));
-          const auto spread = hn::And(hn::Mul(nib, hn::Set(du32, 0x00204081u)), hn::Set(du32, 0x01010101u));
-          q = hn::Or(q, hn::BitCast(du8, hn::ShiftLeft<4>(spread)));
-        }
-        hn::Store(q, du8, pu + j * 4 * kP);
-      }
+      StoreGroupNibbles(v0, 0, fifth, qh, pu);
+      StoreGroupNibbles(v1, 1, fifth, qh, pu);
+      StoreGroupNibbles(v2, 2, fifth, qh, pu);
+      StoreGroupNibbles(v3, 3, fifth, qh, pu);
+      StoreGroupNibbles(HighNibbles(v0), 4, fifth, qh, pu);
+      StoreGroupNibbles(HighNibbles(v1), 5, fifth, qh, pu);
+      StoreGroupNibbles(HighNibbles(v2), 6, fifth, qh, pu);
+      StoreGroupNibbles(HighNibbles(v3), 7, fifth, qh, pu);
     }
     float* f = reinterpret_cast<float*>(pu + 32 * kP);
     for (int64_t r = 0; r < kP; ++r) {
@@ -373,55 +401,80 @@ XLayout XLayoutOf(GgmlType t) {
   }
 }
 
+// iacc += the P rows' 4 weight quants of one group times the token's 4 activation quants at x.
+template <bool kSignedW>
+HWY_INLINE VI32 TileDot(VI32 iacc, VU8 wv, const uint8_t* x) {
+  const DI32 di;
+  const DI8 di8;
+  const VI8 xv = hn::BitCast(di8, hn::Set(di, static_cast<int32_t>(LoadU32(x))));
+  if constexpr (kSignedW) {
+    return DotI8I8(iacc, hn::BitCast(di8, wv), xv);
+  } else {
+    return DotU8I8(iacc, wv, xv);
+  }
+}
+
+// acc plus one unit's term of one token, in the reference's float expression: iacc holds the
+// unit's integer sums (lane = row), f the unit's P scales (dx) and P mins.
+template <Combine kC>
+HWY_INLINE VF32 TileTerm(VF32 acc, VI32 iacc, VF32 dx, const float* f, const TokenUnit& tu) {
+  const DI32 di;
+  const DF32 df;
+  const VF32 sumi = hn::ConvertTo(df, hn::Sub(iacc, hn::Set(di, tu.corr)));
+  const VF32 dy = hn::Set(df, tu.dy);
+  if constexpr (kC == Combine::kQ4_0) {
+    return hn::Add(acc, hn::Mul(hn::Mul(sumi, dx), dy));
+  } else if constexpr (kC == Combine::kQ5_0) {
+    return hn::Add(acc, hn::Mul(hn::Mul(dx, dy), sumi));
+  } else if constexpr (kC == Combine::kQ8_0) {
+    return hn::Add(acc, hn::Mul(sumi, hn::Mul(dx, dy)));
+  } else if constexpr (kC == Combine::kMin1) {
+    const VF32 mx = hn::Load(df, f + kP);
+    return hn::Add(acc, hn::Add(hn::Mul(hn::Mul(dx, dy), sumi), hn::Mul(mx, hn::Set(df, tu.ms))));
+  } else if constexpr (kC == Combine::kK) {
+    return hn::MulAdd(sumi, hn::Mul(dx, dy), acc);
+  } else {
+    acc = hn::MulAdd(sumi, hn::Mul(dx, dy), acc);
+    return hn::NegMulAdd(hn::Load(df, f + kP), hn::Set(df, tu.ms), acc);
+  }
+}
+
+// The first n_valid lanes of acc to y.
+HWY_INLINE void StorePartial(VF32 acc, float* y, int64_t n_valid) {
+  alignas(64) float out[kP];
+  hn::Store(acc, DF32(), out);
+  std::memcpy(y, out, sizeof(float) * static_cast<size_t>(n_valid));
+}
+
 template <int U, Combine kC, bool kSignedW, int T>
 void Tile(const uint8_t* panel, size_t stride, int64_t n_units, const XLayout& xl, const uint8_t* const* xrows,
           const TokenUnit* const* tok, float* const* yrows, int64_t n_valid) {
+  static_assert(1 <= T && T <= 8, "one accumulator per token: acc0..acc7");
   const DI32 di;
   const DF32 df;
   const DU8 du8;
-  const DI8 di8;
-  VF32 acc[T];
-  for (int t = 0; t < T; ++t) acc[t] = hn::Zero(df);
+  VF32 acc0 = hn::Zero(df), acc1 = acc0, acc2 = acc0, acc3 = acc0, acc4 = acc0, acc5 = acc0, acc6 = acc0, acc7 = acc0;
   size_t xo = xl.qs;     // offset of unit u's first activation quant
   int64_t in_block = 0;  // elements of the current activation block already passed
   for (int64_t u = 0; u < n_units; ++u) {
     const uint8_t* pu = panel + static_cast<size_t>(u) * stride;
 
-    VI32 iacc[T];
-    for (int t = 0; t < T; ++t) iacc[t] = hn::Zero(di);
+    VI32 iacc0 = hn::Zero(di), iacc1 = iacc0, iacc2 = iacc0, iacc3 = iacc0, iacc4 = iacc0, iacc5 = iacc0, iacc6 = iacc0,
+         iacc7 = iacc0;
     for (int g = 0; g < U / 4; ++g) {
       const VU8 wv = hn::Load(du8, pu + g * 4 * kP);
-      for (int t = 0; t < T; ++t) {
-        const VI8 xv = hn::BitCast(di8, hn::Set(di, static_cast<int32_t>(LoadU32(xrows[t] + xo + 4 * g))));
-        if constexpr (kSignedW) {
-          iacc[t] = DotI8I8(iacc[t], hn::BitCast(di8, wv), xv);
-        } else {
-          iacc[t] = DotU8I8(iacc[t], wv, xv);
-        }
-      }
+      const size_t xg = xo + static_cast<size_t>(4 * g);
+#define POCKET_TILE_DOT(t) \
+  if constexpr (T > (t)) iacc##t = TileDot<kSignedW>(iacc##t, wv, xrows[t] + xg);
+      POCKET_TILE_TOKENS(POCKET_TILE_DOT)
+#undef POCKET_TILE_DOT
     }
     const float* f = reinterpret_cast<const float*>(pu + U * kP);
     const VF32 dx = hn::Load(df, f);
-    for (int t = 0; t < T; ++t) {
-      const TokenUnit& tu = tok[t][u];
-      const VF32 sumi = hn::ConvertTo(df, hn::Sub(iacc[t], hn::Set(di, tu.corr)));
-      const VF32 dy = hn::Set(df, tu.dy);
-      if constexpr (kC == Combine::kQ4_0) {
-        acc[t] = hn::Add(acc[t], hn::Mul(hn::Mul(sumi, dx), dy));
-      } else if constexpr (kC == Combine::kQ5_0) {
-        acc[t] = hn::Add(acc[t], hn::Mul(hn::Mul(dx, dy), sumi));
-      } else if constexpr (kC == Combine::kQ8_0) {
-        acc[t] = hn::Add(acc[t], hn::Mul(sumi, hn::Mul(dx, dy)));
-      } else if constexpr (kC == Combine::kMin1) {
-        const VF32 mx = hn::Load(df, f + kP);
-        acc[t] = hn::Add(acc[t], hn::Add(hn::Mul(hn::Mul(dx, dy), sumi), hn::Mul(mx, hn::Set(df, tu.ms))));
-      } else if constexpr (kC == Combine::kK) {
-        acc[t] = hn::MulAdd(sumi, hn::Mul(dx, dy), acc[t]);
-      } else {
-        acc[t] = hn::MulAdd(sumi, hn::Mul(dx, dy), acc[t]);
-        acc[t] = hn::NegMulAdd(hn::Load(df, f + kP), hn::Set(df, tu.ms), acc[t]);
-      }
-    }
+#define POCKET_TILE_TERM(t) \
+  if constexpr (T > (t)) acc##t = TileTerm<kC>(acc##t, iacc##t, dx, f, tok[t][u]);
+    POCKET_TILE_TOKENS(POCKET_TILE_TERM)
+#undef POCKET_TILE_TERM
     xo += U;
     in_block += U;
     if (in_block == xl.block_elems) {
@@ -429,15 +482,16 @@ void Tile(const uint8_t* panel, size_t stride, int64_t n_units, const XLayout& x
       xo += xl.block_bytes - static_cast<size_t>(xl.block_elems);
     }
   }
-  for (int t = 0; t < T; ++t) {
-    if (n_valid == kP) {
-      hn::StoreU(acc[t], df, yrows[t]);
-    } else {
-      alignas(64) float out[kP];
-      hn::Store(acc[t], df, out);
-      std::memcpy(yrows[t], out, sizeof(float) * static_cast<size_t>(n_valid));
-    }
+#define POCKET_TILE_STORE(t)                   \
+  if constexpr (T > (t)) {                     \
+    if (n_valid == kP) {                       \
+      hn::StoreU(acc##t, df, yrows[t]);        \
+    } else {                                   \
+      StorePartial(acc##t, yrows[t], n_valid); \
+    }                                          \
   }
+  POCKET_TILE_TOKENS(POCKET_TILE_STORE)
+#undef POCKET_TILE_STORE
 }
 
 inline constexpr int kTileTokens = kW == 64 ? 8 : 4;
@@ -522,18 +576,20 @@ void PackPanelFloat(const WeightView& w, int64_t r0, int64_t r1, float* panel) {
 
 template <int T>
 void TileFloat(const float* panel, int64_t cols, const float* const* xs, float* const* yrows, int64_t n_valid) {
+  static_assert(1 <= T && T <= 8, "one accumulator per token: acc0..acc7");
   const DF32 df;
-  VF32 acc[T];
-  for (int t = 0; t < T; ++t) acc[t] = hn::Zero(df);
+  VF32 acc0 = hn::Zero(df), acc1 = acc0, acc2 = acc0, acc3 = acc0, acc4 = acc0, acc5 = acc0, acc6 = acc0, acc7 = acc0;
   for (int64_t k = 0; k < cols; ++k) {
     const VF32 wv = hn::Load(df, panel + k * kP);
-    for (int t = 0; t < T; ++t) acc[t] = hn::MulAdd(wv, hn::Set(df, xs[t][k]), acc[t]);
+#define POCKET_TILE_FMA(t) \
+  if constexpr (T > (t)) acc##t = hn::MulAdd(wv, hn::Set(df, xs[t][k]), acc##t);
+    POCKET_TILE_TOKENS(POCKET_TILE_FMA)
+#undef POCKET_TILE_FMA
   }
-  for (int t = 0; t < T; ++t) {
-    alignas(64) float out[kP];
-    hn::Store(acc[t], df, out);
-    std::memcpy(yrows[t], out, sizeof(float) * static_cast<size_t>(n_valid));
-  }
+#define POCKET_TILE_STORE(t) \
+  if constexpr (T > (t)) StorePartial(acc##t, yrows[t], n_valid);
+  POCKET_TILE_TOKENS(POCKET_TILE_STORE)
+#undef POCKET_TILE_STORE
 }
 
 // token_aux holds each token's activations as f32 (prepare_tokens).

@@ -26,10 +26,7 @@
 #include "tensor/blocks.h"
 #include "tensor/quants.h"
 
-HWY_BEFORE_NAMESPACE();
-#if HWY_TARGET == HWY_AVX3_DL && !defined(__clang__)
-#pragma GCC target("avx512vnni")  // as in simd-inl.h
-#endif
+POCKET_BEFORE_NAMESPACE();  // HWY_BEFORE_NAMESPACE() with avx512vnni on AVX3_DL (simd-inl.h)
 namespace pocket::simd::HWY_NAMESPACE {
 
 #if HWY_TARGET == HWY_SCALAR
@@ -120,6 +117,17 @@ HWY_INLINE VU8 FifthBits(const uint8_t* const* rows, int k, size_t qh_offset, in
   return hn::IfThenElseZero(set, hn::Set(d, uint8_t{0x10}));
 }
 
+// hn::LoadDup128, except on SVE (16-byte vectors here), which loads plainly: the same vector, and
+// it keeps ld1rq away from GCC 12's SLP vectorizer, which crashes on MatvecLegacy with it.
+template <class D>
+HWY_INLINE hn::Vec<D> LoadDup16(D d, const hn::TFromD<D>* HWY_RESTRICT p) {
+#if HWY_HAVE_SCALABLE
+  return hn::LoadU(d, p);
+#else
+  return hn::LoadDup128(d, p);
+#endif
+}
+
 template <class Fmt>
 HWY_INLINE VI32 DotQuants(VI32 acc, VU8 w, VI8 x) {
   if constexpr (Fmt::kKind == Kind::kByte && !POCKET_SIMD_VNNI) {
@@ -158,7 +166,7 @@ HWY_INLINE VI32 RowPartials(const uint8_t* const* rows, int k, size_t off, VI8 x
 // Lane-wise sums of adjacent lane pairs: lower half from lo, upper half from hi.
 HWY_INLINE VI32 PairSums(VI32 lo, VI32 hi) {
   const DI32 d;
-  return hn::Add(hn::ConcatEven(d, hi, lo), hn::ConcatOdd(d, hi, lo));
+  return hn::Add(ConcatEvenV(d, hi, lo), ConcatOddV(d, hi, lo));
 }
 
 // The 16-bit fields at byte offsets `offset` (low half) and offset + 2 (high half) of each row.
@@ -194,8 +202,8 @@ void MatvecLegacy(const WeightView& w, int64_t r0, int64_t r1, const uint8_t* xq
   const auto xsum_of = [&](int64_t b) {
     const uint8_t* xb = xq + static_cast<size_t>(b) * Fmt::kXBytes + Fmt::kXQs;
     const auto ones = hn::Set(du8, uint8_t{1});
-    const VI8 lo = hn::LoadDup128(di8, reinterpret_cast<const int8_t*>(xb));
-    const VI8 hi = hn::LoadDup128(di8, reinterpret_cast<const int8_t*>(xb) + 16);
+    const VI8 lo = LoadDup16(di8, reinterpret_cast<const int8_t*>(xb));
+    const VI8 hi = LoadDup16(di8, reinterpret_cast<const int8_t*>(xb) + 16);
     return ReduceSum(DotU8I8(DotU8I8(hn::Zero(di), ones, lo), ones, hi)) / kRowsPerVec;
   };
   if constexpr (Fmt::kOffset != 0) {
@@ -224,8 +232,8 @@ void MatvecLegacy(const WeightView& w, int64_t r0, int64_t r1, const uint8_t* xq
         hwy::Prefetch(next + 64 * l);
       }
       const uint8_t* xb = xq + static_cast<size_t>(b) * Fmt::kXBytes;
-      const VI8 x_lo = hn::LoadDup128(di8, reinterpret_cast<const int8_t*>(xb + Fmt::kXQs));
-      const VI8 x_hi = hn::LoadDup128(di8, reinterpret_cast<const int8_t*>(xb + Fmt::kXQs + 16));
+      const VI8 x_lo = LoadDup16(di8, reinterpret_cast<const int8_t*>(xb + Fmt::kXQs));
+      const VI8 x_hi = LoadDup16(di8, reinterpret_cast<const int8_t*>(xb + Fmt::kXQs + 16));
       const VI32 p0 = RowPartials<Fmt>(rows, 0, off, x_lo, x_hi);
       const VI32 p1 = RowPartials<Fmt>(rows, 1, off, x_lo, x_hi);
       const VI32 p2 = RowPartials<Fmt>(rows, 2, off, x_lo, x_hi);

@@ -18,10 +18,7 @@
 #include "tensor/fp16.h"
 #include "tensor/quants.h"
 
-HWY_BEFORE_NAMESPACE();
-#if HWY_TARGET == HWY_AVX3_DL && !defined(__clang__)
-#pragma GCC target("avx512vnni")  // as in simd-inl.h
-#endif
+POCKET_BEFORE_NAMESPACE();  // HWY_BEFORE_NAMESPACE() with avx512vnni on AVX3_DL (simd-inl.h)
 namespace pocket::simd::HWY_NAMESPACE {
 
 #if HWY_TARGET == HWY_SCALAR

@@ -18,12 +18,27 @@
 #include "hwy/highway.h"
 #include "tensor/fp16.h"
 
-HWY_BEFORE_NAMESPACE();
-// Highway 1.0.3's AVX3_DL target string lacks avx512vnni (it names avxvnni); every file that uses
-// the VNNI helpers repeats this after its own HWY_BEFORE_NAMESPACE.
-#if HWY_TARGET == HWY_AVX3_DL && !defined(__clang__)
-#pragma GCC target("avx512vnni")
+// Per-target macros: this file is included once per target, so each is #undef'd and defined anew.
+#undef POCKET_BEFORE_NAMESPACE
+#undef POCKET_SIMD_X86
+#undef POCKET_SIMD_VNNI
+#undef POCKET_W
+
+// POCKET_BEFORE_NAMESPACE() replaces HWY_BEFORE_NAMESPACE() in the kernel files (closed by
+// HWY_AFTER_NAMESPACE() as usual). Highway 1.0.3's AVX3_DL target string lacks avx512vnni (it names
+// avxvnni), so on that target the string pushed gets it appended. It has to be that one push: GCC
+// would also take a second `#pragma GCC target("avx512vnni")`, but clang keeps a single target
+// attribute per function (the outermost push's), and its always_inline VNNI intrinsics then refuse
+// to inline.
+#if HWY_TARGET == HWY_AVX3_DL
+#define POCKET_BEFORE_NAMESPACE()                   \
+  HWY_PUSH_ATTRIBUTES(HWY_TARGET_STR ",avx512vnni") \
+  static_assert(true, "For requiring trailing semicolon")
+#else
+#define POCKET_BEFORE_NAMESPACE() HWY_BEFORE_NAMESPACE()
 #endif
+
+POCKET_BEFORE_NAMESPACE();
 namespace pocket::simd::HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
@@ -124,18 +139,45 @@ HWY_INLINE VU8 LoadRows16(const uint8_t* const* rows, int k, size_t offset) {
 #endif
 }
 
-// Transposes the dwords of 4 LoadRows16 vectors (rows 0..R-1, 4 dwords each) into 4 vectors,
-// v[j] lane r = dword j of row r.
-HWY_INLINE void TransposeRows16(const VU8* z, VU8* v) {
+// hn::ConcatEven / hn::ConcatOdd for the kernels' vectors. On SVE_256 Highway 1.0.3 applies uzp1 /
+// uzp2 to the whole 32-byte register even for our 16-byte vectors, so lanes from their unused upper
+// halves end up in the result; there, Highway's generic SVE way: each input's even (odd) lanes,
+// spliced after Lanes / 2.
+#if HWY_TARGET == HWY_SVE_256 && HWY_MAJOR == 1 && HWY_MINOR == 0
+template <class D>
+HWY_INLINE hn::Vec<D> ConcatEvenV(D d, hn::Vec<D> hi, hn::Vec<D> lo) {
+  return hn::detail::Splice(hn::detail::ConcatEvenFull(hi, hi), hn::detail::ConcatEvenFull(lo, lo),
+                            hn::FirstN(d, hn::Lanes(d) / 2));
+}
+template <class D>
+HWY_INLINE hn::Vec<D> ConcatOddV(D d, hn::Vec<D> hi, hn::Vec<D> lo) {
+  return hn::detail::Splice(hn::detail::ConcatOddFull(hi, hi), hn::detail::ConcatOddFull(lo, lo),
+                            hn::FirstN(d, hn::Lanes(d) / 2));
+}
+#else
+template <class D>
+HWY_INLINE hn::Vec<D> ConcatEvenV(D d, hn::Vec<D> hi, hn::Vec<D> lo) {
+  return hn::ConcatEven(d, hi, lo);
+}
+template <class D>
+HWY_INLINE hn::Vec<D> ConcatOddV(D d, hn::Vec<D> hi, hn::Vec<D> lo) {
+  return hn::ConcatOdd(d, hi, lo);
+}
+#endif
+
+// Transposes the dwords of 4 LoadRows16 vectors z0..z3 (rows 0..R-1, 4 dwords each) into 4 vectors,
+// vj lane r = dword j of row r. (Vectors are passed one by one: SVE's sizeless vector types allow
+// no arrays or pointer arithmetic.)
+HWY_INLINE void TransposeRows16(VU8 z0, VU8 z1, VU8 z2, VU8 z3, VU8& v0, VU8& v1, VU8& v2, VU8& v3) {
   const DU32 d;
-  const auto z0 = hn::BitCast(d, z[0]), z1 = hn::BitCast(d, z[1]), z2 = hn::BitCast(d, z[2]), z3 = hn::BitCast(d, z[3]);
-  const auto a = hn::ConcatEven(d, z1, z0), b = hn::ConcatOdd(d, z1, z0);  // rows 0..R/2-1: dwords 0,2 / 1,3
-  const auto c = hn::ConcatEven(d, z3, z2), e = hn::ConcatOdd(d, z3, z2);  // rows R/2..R-1
+  const auto w0 = hn::BitCast(d, z0), w1 = hn::BitCast(d, z1), w2 = hn::BitCast(d, z2), w3 = hn::BitCast(d, z3);
+  const auto a = ConcatEvenV(d, w1, w0), b = ConcatOddV(d, w1, w0);  // rows 0..R/2-1: dwords 0,2 / 1,3
+  const auto c = ConcatEvenV(d, w3, w2), e = ConcatOddV(d, w3, w2);  // rows R/2..R-1
   const DU8 d8;
-  v[0] = hn::BitCast(d8, hn::ConcatEven(d, c, a));
-  v[1] = hn::BitCast(d8, hn::ConcatEven(d, e, b));
-  v[2] = hn::BitCast(d8, hn::ConcatOdd(d, c, a));
-  v[3] = hn::BitCast(d8, hn::ConcatOdd(d, e, b));
+  v0 = hn::BitCast(d8, ConcatEvenV(d, c, a));
+  v1 = hn::BitCast(d8, ConcatEvenV(d, e, b));
+  v2 = hn::BitCast(d8, ConcatOddV(d, c, a));
+  v3 = hn::BitCast(d8, ConcatOddV(d, e, b));
 }
 
 // Sum of all lanes.
