@@ -49,7 +49,12 @@ void dequantize_q3_K(const BlockQ3_K* x, float* y, int64_t n) {
   }
 }
 
-void dequantize_q4_K(const BlockQ4_K* x, float* y, int64_t n) {
+namespace {
+
+// Q4_K and Q5_K share the layout of scales and mins (8 sub-blocks of 32, 6-bit packed); only the way
+// a quant is read differs. y = d·scale·q − dmin·min.
+template <class Block, class QuantFn>
+void dequantize_k_with_mins(const Block* x, float* y, int64_t n, QuantFn quant) {
   const int64_t nb = n / kQK_K;
   for (int64_t i = 0; i < nb; ++i, y += kQK_K) {
     const float d = fp16_to_fp32(x[i].d);
@@ -58,23 +63,19 @@ void dequantize_q4_K(const BlockQ4_K* x, float* y, int64_t n) {
       uint8_t sc;
       uint8_t m;
       get_scale_min_k4(e / 32, x[i].scales, &sc, &m);
-      y[e] = d * static_cast<float>(sc) * static_cast<float>(q4_k_quant(x[i], e)) - min * static_cast<float>(m);
+      y[e] = d * static_cast<float>(sc) * static_cast<float>(quant(x[i], e)) - min * static_cast<float>(m);
     }
   }
 }
 
+}  // namespace
+
+void dequantize_q4_K(const BlockQ4_K* x, float* y, int64_t n) {
+  dequantize_k_with_mins(x, y, n, [](const BlockQ4_K& b, int e) { return q4_k_quant(b, e); });
+}
+
 void dequantize_q5_K(const BlockQ5_K* x, float* y, int64_t n) {
-  const int64_t nb = n / kQK_K;
-  for (int64_t i = 0; i < nb; ++i, y += kQK_K) {
-    const float d = fp16_to_fp32(x[i].d);
-    const float min = fp16_to_fp32(x[i].dmin);
-    for (int e = 0; e < kQK_K; ++e) {
-      uint8_t sc;
-      uint8_t m;
-      get_scale_min_k4(e / 32, x[i].scales, &sc, &m);
-      y[e] = d * static_cast<float>(sc) * static_cast<float>(q5_k_quant(x[i], e)) - min * static_cast<float>(m);
-    }
-  }
+  dequantize_k_with_mins(x, y, n, [](const BlockQ5_K& b, int e) { return q5_k_quant(b, e); });
 }
 
 void dequantize_q6_K(const BlockQ6_K* x, float* y, int64_t n) {
