@@ -11,6 +11,11 @@ APT_PACKAGES=(
   clang libclang-rt-14-dev clang-format
   tmux libedit-dev gnuplot-nox
   libcpp-httplib-dev chromium
+  ccache
+  # media: image codecs (stb, WebP, EXIF orientation), audio decoding/resampling/FFT
+  libstb-dev libwebp-dev libexif-dev libsndfile1-dev libsoxr-dev libfftw3-dev
+  # media test inputs and the Python reference implementations (run with /usr/bin/python3)
+  espeak-ng sox libsox-fmt-mp3 pocketsphinx-testdata python3-numpy python3-torch
 )
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
