@@ -37,6 +37,22 @@ struct ModelInfo {
   int context_length = 0;
   // Tokens never to be sampled (tokenizer.ggml.suppress_tokens, e.g. the 12B's media-end tokens).
   std::vector<int32_t> suppress_tokens;
+  // Whether an image's soft tokens attend to each other both ways on sliding-window layers
+  // (multimodal spec §1.7): the models without per-layer embeddings (26B-A4B, 31B, 12B); E2B/E4B
+  // stay causal. (llama.cpp's mtmd decides the same by text width.)
+  bool image_tokens_bidirectional = false;
+};
+
+// Encoder output (image or audio soft tokens) replacing the placeholder rows of a token span given to
+// Session::evaluate(). The placeholder ids stay in the token span (and in history()).
+struct MediaInput {
+  int64_t offset = 0;                 // index in the token span of the first placeholder row
+  int64_t n_tokens = 0;               // rows replaced
+  std::span<const float> embeddings;  // [n_tokens][n_embd], used as-is (no √n_embd scaling)
+  bool bidirectional = false;         // an image block on a model with image_tokens_bidirectional
+  // Identifies the content for prefix reuse across calls (same fingerprint = same embeddings);
+  // 0: the rows are never reused.
+  uint64_t fingerprint = 0;
 };
 
 class Session;
@@ -80,6 +96,10 @@ class Session {
   // logits after the last token ([n_vocab]), or after every token ([n][n_vocab]) when all_logits.
   // The view stays valid until the next call.
   Result<std::span<const float>> evaluate(std::span<const int32_t> tokens, bool all_logits = false);
+  // The same with media rows spliced in. Blocks must be in order, inside the span, not overlapping.
+  // A bidirectional block is never split across forward passes, so it must fit in max_batch.
+  Result<std::span<const float>> evaluate(std::span<const int32_t> tokens, std::span<const MediaInput> media,
+                                          bool all_logits = false);
 
   const Engine& engine() const { return engine_; }
   int64_t n_past() const { return n_past_; }
@@ -90,11 +110,14 @@ class Session {
   void reset() {
     n_past_ = 0;
     history_.clear();
+    history_media_.clear();
   }
   // Prepares to evaluate `prompt` (a whole conversation): keeps the longest prefix already evaluated
   // (at least one prompt token is left to evaluate, so logits come out), rolling the cache back if the
-  // history diverges. Returns how many leading prompt tokens are reused.
-  int64_t reuse_prefix(std::span<const int32_t> prompt);
+  // history diverges. Returns how many leading prompt tokens are reused. Media positions match only
+  // when the block's fingerprint and the row index match (offsets in `media` index `prompt`); a
+  // bidirectional block is kept whole or not at all.
+  int64_t reuse_prefix(std::span<const int32_t> prompt, std::span<const MediaInput> media = {});
 
   struct State;
   Session(Engine& engine, std::unique_ptr<State> state);
@@ -104,6 +127,9 @@ class Session {
   std::unique_ptr<State> state_;
   int64_t n_past_ = 0;
   std::vector<int32_t> history_;
+  // Per history position: 0 for text; for media rows a hash of (fingerprint, row), with the top bit
+  // marking bidirectional blocks.
+  std::vector<uint64_t> history_media_;
 };
 
 }  // namespace pocket

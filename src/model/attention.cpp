@@ -7,7 +7,7 @@
 namespace pocket {
 
 void attention(const Gemma4Config& cfg, int l, const float* q, int64_t n, int64_t pos0, const KvCache& cache,
-               float* out, ThreadPool& pool, ForwardScratch& s) {
+               float* out, ThreadPool& pool, ForwardScratch& s, std::span<const BatchMedia> media) {
   const LayerConfig& lc = cfg.layers[l];
   const int64_t d = lc.head_dim, nh = cfg.n_head, group = nh / lc.n_kv_heads;
   const int64_t q_stride = nh * d;
@@ -22,8 +22,14 @@ void attention(const Gemma4Config& cfg, int l, const float* q, int64_t n, int64_
       const int64_t t = item / nh, h = item % nh, kvh = h / group;
       const int64_t pos = pos0 + t;
       const int64_t first = lc.is_global ? 0 : std::max<int64_t>(0, pos - cfg.sliding_window + 1);
+      int64_t last = pos;
+      if (!lc.is_global) {
+        for (const BatchMedia& blk : media) {
+          if (blk.bidirectional && t >= blk.offset && t < blk.offset + blk.n) last = pos0 + blk.offset + blk.n - 1;
+        }
+      }
       const float* qh = q + t * q_stride + h * d;
-      const int64_t n_keys = pos - first + 1;
+      const int64_t n_keys = last - first + 1;
       for (int64_t j = 0; j < n_keys; ++j) {
         scores[j] = ops::dot_f32(qh, cache.k(l, first + j) + kvh * d, d);
       }

@@ -11,9 +11,10 @@ namespace pocket {
 
 // Causal (and, for sliding layers, windowed) attention for n queries at positions [pos0, pos0+n).
 // q: [n][n_head·d] (normed, rotated); keys/values come from the cache of layer `l`'s source.
-// out: [n][n_head·d]. Scale 1.0 (q_norm/k_norm replace 1/√d), f32 softmax.
+// out: [n][n_head·d]. Scale 1.0 (q_norm/k_norm replace 1/√d), f32 softmax. On sliding layers a query
+// inside a bidirectional media block also sees the later keys of its block (still within the window).
 void attention(const Gemma4Config& cfg, int l, const float* q, int64_t n, int64_t pos0, const KvCache& cache,
-               float* out, ThreadPool& pool, ForwardScratch& s);
+               float* out, ThreadPool& pool, ForwardScratch& s, std::span<const BatchMedia> media = {});
 
 // MoE branch for n tokens: routes r1 ([n][H], residual after attention) and runs the selected experts
 // on y ([n][H], pre_ffw_norm_2(r1)). out: [n][H] = Σ_k w_k · expert_k(y).

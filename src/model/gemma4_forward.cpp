@@ -67,7 +67,8 @@ void mlp(const WeightMatrix& gate, const WeightMatrix& up, const WeightMatrix& d
 }  // namespace
 
 Status gemma4_forward(const Gemma4Model& m, std::span<const int32_t> tokens, int64_t pos0, KvCache& cache,
-                      int logits_rows, float* logits, ThreadPool& pool, ForwardScratch& s) {
+                      int logits_rows, float* logits, ThreadPool& pool, ForwardScratch& s,
+                      std::span<const BatchMedia> media) {
   const Gemma4Config& cfg = m.config();
   const Gemma4Weights& w = m.weights();
   const int64_t n = static_cast<int64_t>(tokens.size()), H = cfg.n_embd, nh = cfg.n_head, L = cfg.n_layer;
@@ -83,7 +84,16 @@ Status gemma4_forward(const Gemma4Model& m, std::span<const int32_t> tokens, int
     }
   }
 
-  // 1. Embeddings, scaled by √H (exact f32, as llama.cpp).  x: [n][H]
+  int64_t media_end = 0;
+  for (const BatchMedia& b : media) {
+    if (b.offset < media_end || b.n <= 0 || b.offset + b.n > n || b.rows == nullptr) {
+      return Error{"media rows [" + std::to_string(b.offset) + ", " + std::to_string(b.offset + b.n) +
+                   ") do not fit the batch of " + std::to_string(n) + " tokens in order"};
+    }
+    media_end = b.offset + b.n;
+  }
+
+  // 1. Embeddings, scaled by √H (exact f32, as llama.cpp); media rows are copied unscaled.  x: [n][H]
   grow(s.x, n * H);
   const float embd_scale = std::sqrt(static_cast<float>(H));
   for (int64_t t = 0; t < n; ++t) {
@@ -91,10 +101,15 @@ Status gemma4_forward(const Gemma4Model& m, std::span<const int32_t> tokens, int
     dequantize_matrix_row(w.token_embd, tokens[t], xt);
     for (int64_t i = 0; i < H; ++i) xt[i] *= embd_scale;
   }
+  s.ple_tokens.assign(tokens.begin(), tokens.end());
+  for (const BatchMedia& b : media) {
+    std::copy_n(b.rows, b.n * H, s.x.data() + b.offset * H);
+    std::fill_n(s.ple_tokens.begin() + b.offset, b.n, 0);  // PLE token part: pad row at media positions
+  }
   // 2. Per-layer inputs (E2B/E4B).  pli: [n][L][P]
   if (cfg.ple_dim > 0) {
     grow(s.pli, n * L * cfg.ple_dim);
-    ple_inputs(cfg, w, tokens, s.x.data(), s.pli.data(), pool, s);
+    ple_inputs(cfg, w, s.ple_tokens, s.x.data(), s.pli.data(), pool, s);
   }
 
   int64_t max_q = 0, max_kv = 0, max_f = 0;
@@ -121,16 +136,16 @@ Status gemma4_forward(const Gemma4Model& m, std::span<const int32_t> tokens, int
     float* x = s.x.data();
 
     // --- attention ---
-    rms_norm_rows(x, lw.attn_norm, cfg.rms_eps, n, H, s.a.data());           // a: [n][H]
+    rms_norm_rows(x, lw.attn_norm, cfg.rms_eps, n, H, s.a.data());  // a: [n][H]
     rope_tables(lc, w.rope_freq_factors, pos0, n, rc, rsn);
-    matmul(lw.wq, s.a.data(), n, s.q.data(), nh * d, pool, s.mm);             // q: [n][nh][d]
+    matmul(lw.wq, s.a.data(), n, s.q.data(), nh * d, pool, s.mm);  // q: [n][nh][d]
     norm_rope_heads(s.q.data(), n, nh, d, lw.q_norm, cfg.rms_eps, lc, rc.data(), rsn.data());
     if (lc.owns_kv) {
-      matmul(lw.wk, s.a.data(), n, s.k.data(), kvh * d, pool, s.mm);          // kraw: [n][kv][d]
+      matmul(lw.wk, s.a.data(), n, s.k.data(), kvh * d, pool, s.mm);  // kraw: [n][kv][d]
       if (!lw.wv.empty()) {
         matmul(lw.wv, s.a.data(), n, s.v.data(), kvh * d, pool, s.mm);
       } else {
-        std::copy_n(s.k.data(), n * kvh * d, s.v.data());                     // k_eq_v: V = raw K projection
+        std::copy_n(s.k.data(), n * kvh * d, s.v.data());  // k_eq_v: V = raw K projection
       }
       norm_rope_heads(s.k.data(), n, kvh, d, lw.k_norm, cfg.rms_eps, lc, rc.data(), rsn.data());
       for (int64_t t = 0; t < n; ++t) {
@@ -140,10 +155,10 @@ Status gemma4_forward(const Gemma4Model& m, std::span<const int32_t> tokens, int
         std::copy_n(vt, kvh * d, cache.v(static_cast<int>(l), pos0 + t));
       }
     }
-    attention(cfg, static_cast<int>(l), s.q.data(), n, pos0, cache, s.o.data(), pool, s);  // o: [n][nh·d]
-    matmul(lw.wo, s.o.data(), n, s.attn.data(), H, pool, s.mm);                // attn: [n][H]
+    attention(cfg, static_cast<int>(l), s.q.data(), n, pos0, cache, s.o.data(), pool, s, media);  // o: [n][nh·d]
+    matmul(lw.wo, s.o.data(), n, s.attn.data(), H, pool, s.mm);                                   // attn: [n][H]
     rms_norm_rows(s.attn.data(), lw.post_attn_norm, cfg.rms_eps, n, H, s.attn.data());
-    for (int64_t i = 0; i < n * H; ++i) x[i] += s.attn[i];                     // x = r1
+    for (int64_t i = 0; i < n * H; ++i) x[i] += s.attn[i];  // x = r1
 
     // --- feed-forward ---
     rms_norm_rows(x, lw.ffn_norm, cfg.rms_eps, n, H, s.a.data());
@@ -158,13 +173,13 @@ Status gemma4_forward(const Gemma4Model& m, std::span<const int32_t> tokens, int
       for (int64_t i = 0; i < n * H; ++i) s.ffn[i] += s.ffn2[i];
     }
     rms_norm_rows(s.ffn.data(), lw.post_ffw_norm, cfg.rms_eps, n, H, s.ffn.data());
-    for (int64_t i = 0; i < n * H; ++i) x[i] += s.ffn[i];                      // x = r2
+    for (int64_t i = 0; i < n * H; ++i) x[i] += s.ffn[i];  // x = r2
 
     // --- per-layer embedding injection ---
     if (cfg.ple_dim > 0) {
       const int64_t P = cfg.ple_dim;
       grow(s.ple_gate, n * P);
-      matmul(lw.ple_gate, x, n, s.ple_gate.data(), P, pool, s.mm);             // g: [n][P]
+      matmul(lw.ple_gate, x, n, s.ple_gate.data(), P, pool, s.mm);  // g: [n][P]
       for (int64_t t = 0; t < n; ++t) {
         float* g = s.ple_gate.data() + t * P;
         const float* pl = s.pli.data() + (t * L + l) * P;
@@ -172,7 +187,7 @@ Status gemma4_forward(const Gemma4Model& m, std::span<const int32_t> tokens, int
       }
       matmul(lw.ple_proj, s.ple_gate.data(), n, s.ffn.data(), H, pool, s.mm);  // u: [n][H]
       rms_norm_rows(s.ffn.data(), lw.ple_post_norm, cfg.rms_eps, n, H, s.ffn.data());
-      for (int64_t i = 0; i < n * H; ++i) x[i] += s.ffn[i];                    // x = r3
+      for (int64_t i = 0; i < n * H; ++i) x[i] += s.ffn[i];  // x = r3
     }
     // --- layer scalar: multiplies the whole residual stream ---
     if (lw.out_scale != 1.0f) {

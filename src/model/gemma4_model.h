@@ -20,7 +20,7 @@ namespace pocket {
 class Gemma4Model {
  public:
   static Result<std::unique_ptr<Gemma4Model>> load(const std::string& path,
-                                                    WeightResidency residency = WeightResidency::kLoad);
+                                                   WeightResidency residency = WeightResidency::kLoad);
 
   const Gemma4Config& config() const { return cfg_; }
   const Gemma4Weights& weights() const { return w_; }
@@ -42,6 +42,7 @@ class Gemma4Model {
 
 // Reusable activations for one batch; grown on demand, never shrunk, so decode allocates nothing.
 struct ForwardScratch {
+  std::vector<int32_t> ple_tokens;  // token ids for the PLE lookup (0 at media rows)
   std::vector<float> x, a, q, k, v, o, attn, gate, up, act, ffn, ffn2, moe, ple, pli, ple_gate, logits;
   std::vector<float> rope_cos, rope_sin;   // [n_tokens][max pairs] per attention type
   std::vector<std::vector<float>> scores;  // per thread: attention scores of one query
@@ -52,11 +53,24 @@ struct ForwardScratch {
   std::vector<float> router_in, router_logits, moe_in, moe_rows, moe_gu, moe_act, moe_out;
 };
 
+// Soft-token rows (image/audio encoder output) replacing the embeddings of batch rows
+// [offset, offset + n) (multimodal spec §1): used as-is (no √H scale); the PLE table is read at token
+// id 0 for them. A bidirectional block (an image on 26B/31B) lets its tokens see each other both ways
+// on sliding-window layers only; global layers stay causal.
+struct BatchMedia {
+  int64_t offset = 0;
+  int64_t n = 0;
+  const float* rows = nullptr;  // [n][n_embd]
+  bool bidirectional = false;
+};
+
 // Runs tokens at positions [pos0, pos0 + n) through the model, writing K/V into `cache`.
 // If `logits_rows` > 0, the last `logits_rows` tokens' logits are written to `logits`
-// ([logits_rows][n_vocab]). n must not exceed the max_batch the cache was built for.
+// ([logits_rows][n_vocab]). n must not exceed the max_batch the cache was built for. `media` blocks
+// must lie inside the batch, in order, without overlap.
 Status gemma4_forward(const Gemma4Model& m, std::span<const int32_t> tokens, int64_t pos0, KvCache& cache,
-                      int logits_rows, float* logits, ThreadPool& pool, ForwardScratch& s);
+                      int logits_rows, float* logits, ThreadPool& pool, ForwardScratch& s,
+                      std::span<const BatchMedia> media = {});
 
 }  // namespace pocket
 

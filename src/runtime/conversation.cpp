@@ -24,8 +24,8 @@ std::string trim_copy(std::string_view s) {
   return std::string(s.substr(b, e - b));
 }
 
-using chat_markers::kThoughtOpen;
 using chat_markers::kThoughtClose;
+using chat_markers::kThoughtOpen;
 constexpr std::string_view kHidden[] = {"<turn|>", "<|tool_response>", "<eos>"};
 
 }  // namespace
@@ -38,8 +38,37 @@ void Conversation::reset() {
   session_.reset();
 }
 
-Result<std::vector<int32_t>> Conversation::prompt_tokens(const std::vector<ChatMessage>& messages) const {
-  return chat_prompt_tokens(tokenizer_, system_, messages, tools_, format_);
+Result<MediaPrompt> Conversation::prompt_tokens(const std::vector<ChatMessage>& messages) const {
+  return chat_media_prompt(tokenizer_, system_, messages, tools_, format_,
+                           session_.engine().info().image_tokens_bidirectional);
+}
+
+Result<MediaPrompt> chat_media_prompt(const Tokenizer& tokenizer, const std::string& system,
+                                      const std::vector<ChatMessage>& messages,
+                                      const std::vector<ToolDeclaration>& tools, const ChatFormatOptions& format,
+                                      bool image_bidirectional) {
+  std::vector<std::shared_ptr<const MediaEmbedding>> media;
+  for (const ChatMessage& m : messages) {
+    for (const ContentPart& part : m.content) {
+      if (part.kind == ContentPart::Kind::kText) continue;
+      if (part.kind == ContentPart::Kind::kVideo) {
+        return Error{"video parts must be given as frames (one image part per frame)"};
+      }
+      if (!part.media) {
+        return Error{std::string("an ") + (part.kind == ContentPart::Kind::kImage ? "image" : "audio") +
+                     " part has no encoded data"};
+      }
+      media.push_back(part.media);
+    }
+  }
+  auto ids = chat_prompt_tokens(tokenizer, system, messages, tools, format);
+  if (!ids) return ids.error();
+  if (media.empty()) {
+    MediaPrompt p;
+    p.tokens = std::move(ids).value();
+    return p;
+  }
+  return expand_media_markers(*ids, media, MediaTokenIds::from(tokenizer), image_bidirectional);
 }
 
 Result<std::vector<int32_t>> chat_prompt_tokens(const Tokenizer& tokenizer, const std::string& system,
@@ -93,11 +122,11 @@ Result<Reply> Conversation::send(ChatMessage message, const GenerateOptions& opt
   candidate.push_back(std::move(message));
   const int64_t budget = options.max_tokens > 0 ? options.max_tokens : 0;
   Reply reply;
-  std::vector<int32_t> prompt;
+  MediaPrompt prompt;
   for (;;) {
     auto ids = prompt_tokens(candidate);
     if (!ids) return ids.error();
-    if (static_cast<int64_t>(ids->size()) + std::max<int64_t>(budget, 1) <= session_.context_size()) {
+    if (static_cast<int64_t>(ids->tokens.size()) + std::max<int64_t>(budget, 1) <= session_.context_size()) {
       prompt = std::move(ids).value();
       break;
     }
@@ -105,9 +134,9 @@ Result<Reply> Conversation::send(ChatMessage message, const GenerateOptions& opt
     size_t next_user = 1;
     while (next_user < candidate.size() && candidate[next_user].role != "user") ++next_user;
     if (next_user >= candidate.size()) {
-      return Error{"the message does not fit in the context (" + std::to_string(ids->size()) + " prompt tokens + " +
-                   std::to_string(budget) + " for the reply > " + std::to_string(session_.context_size()) +
-                   "); use a larger --context or a shorter message"};
+      return Error{"the message does not fit in the context (" + std::to_string(ids->tokens.size()) +
+                   " prompt tokens + " + std::to_string(budget) + " for the reply > " +
+                   std::to_string(session_.context_size()) + "); use a larger --context or a shorter message"};
     }
     candidate.erase(candidate.begin(), candidate.begin() + static_cast<std::ptrdiff_t>(next_user));
     reply.dropped_messages += static_cast<int>(next_user);
@@ -116,17 +145,18 @@ Result<Reply> Conversation::send(ChatMessage message, const GenerateOptions& opt
   GenerateOptions opts = options;
   opts.render_control_tokens = true;  // the thought/tool parser needs the control texts
   VisibleTextFilter filter(show_thinking);
-  auto gen = generate(session_, tokenizer_, prompt, opts,
-                      [&](std::string_view piece) {
-                        const std::string visible = filter.push(piece);
-                        return visible.empty() || !on_text || on_text(visible);
-                      },
-                      cancel);
+  auto gen = generate(
+      session_, tokenizer_, prompt.tokens, prompt.media, opts,
+      [&](std::string_view piece) {
+        const std::string visible = filter.push(piece);
+        return visible.empty() || !on_text || on_text(visible);
+      },
+      cancel);
   if (!gen) return gen.error();
   const std::string rest = filter.flush();
   if (!rest.empty() && on_text) on_text(rest);
   reply.generation = std::move(gen).value();
-  reply.prompt = std::move(prompt);
+  reply.prompt = std::move(prompt.tokens);
   reply.raw = reply.generation.text;
   auto parsed = parse_model_output(reply.raw);
   if (parsed) {

@@ -14,6 +14,7 @@
 
 #include "pocket/engine.h"
 #include "runtime/generation.h"
+#include "runtime/media_prompt.h"
 #include "text/chat_format.h"
 #include "text/tokenizer.h"
 
@@ -21,10 +22,10 @@ namespace pocket {
 
 struct Reply {
   std::vector<int32_t> prompt;  // the whole conversation's prompt tokens for this turn
-  std::string raw;          // the generated text with control-token texts (thoughts, tool calls)
-  ParsedReply parsed;       // thinking / answer / tool calls
+  std::string raw;              // the generated text with control-token texts (thoughts, tool calls)
+  ParsedReply parsed;           // thinking / answer / tool calls
   GenerateResult generation;
-  int dropped_messages = 0; // history dropped to make room (see the context policy above)
+  int dropped_messages = 0;  // history dropped to make room (see the context policy above)
 };
 
 class Conversation {
@@ -44,8 +45,9 @@ class Conversation {
   Result<Reply> send(ChatMessage message, const GenerateOptions& options, const TextCallback& on_text,
                      const std::atomic<bool>* cancel = nullptr, bool show_thinking = false);
 
-  // Tokens of the whole conversation with these messages (system prompt and tools added).
-  Result<std::vector<int32_t>> prompt_tokens(const std::vector<ChatMessage>& messages) const;
+  // The whole conversation's prompt with these messages (system prompt and tools added, media
+  // markers expanded).
+  Result<MediaPrompt> prompt_tokens(const std::vector<ChatMessage>& messages) const;
 
  private:
   Session& session_;
@@ -62,6 +64,13 @@ Result<std::vector<int32_t>> chat_prompt_tokens(const Tokenizer& tokenizer, cons
                                                 const std::vector<ChatMessage>& messages,
                                                 const std::vector<ToolDeclaration>& tools,
                                                 const ChatFormatOptions& format);
+
+// The same prompt with each image/audio part's marker expanded into its soft-token block (the parts'
+// `media` must all be set); image blocks are bidirectional when `image_bidirectional` (ModelInfo).
+Result<MediaPrompt> chat_media_prompt(const Tokenizer& tokenizer, const std::string& system,
+                                      const std::vector<ChatMessage>& messages,
+                                      const std::vector<ToolDeclaration>& tools, const ChatFormatOptions& format,
+                                      bool image_bidirectional);
 
 // Filters a stream of generated text: hides (or marks) the <|channel>…<channel|> thought span and
 // control markers such as <turn|>, holding back a partial marker until it is complete.

@@ -18,7 +18,7 @@ struct Session::State {
 Engine::Engine(std::unique_ptr<Gemma4Model> model, std::unique_ptr<ThreadPool> pool)
     : model_(std::move(model)), pool_(std::move(pool)) {
   const auto& c = model_->config();
-  info_ = {"gemma4", c.n_vocab, c.n_embd, c.n_layer, c.context_length, c.suppress_tokens};
+  info_ = {"gemma4", c.n_vocab, c.n_embd, c.n_layer, c.context_length, c.suppress_tokens, c.ple_dim == 0};
 }
 
 Result<const Tokenizer*> Engine::tokenizer() const {
@@ -73,39 +73,112 @@ Session::~Session() = default;
 int Session::context_size() const { return state_->cache.n_ctx(); }
 
 Result<std::span<const float>> Session::evaluate(std::span<const int32_t> tokens, bool all_logits) {
+  return evaluate(tokens, {}, all_logits);
+}
+
+namespace {
+
+constexpr uint64_t kBidirectionalBit = uint64_t{1} << 63;
+constexpr uint64_t kNeverReused = ~uint64_t{0};
+
+// History key of row `row` of a media block (see Session::history_media_).
+uint64_t media_key(const MediaInput& m, int64_t row) {
+  if (m.fingerprint == 0) return kNeverReused;
+  uint64_t h = m.fingerprint ^ (0x9E3779B97F4A7C15ull * static_cast<uint64_t>(row + 1));
+  h ^= h >> 29;
+  h *= 0xBF58476D1CE4E5B9ull;
+  h ^= h >> 32;
+  h |= 1;  // never 0 (text)
+  return m.bidirectional ? (h | kBidirectionalBit) : (h & ~kBidirectionalBit);
+}
+
+}  // namespace
+
+Result<std::span<const float>> Session::evaluate(std::span<const int32_t> tokens, std::span<const MediaInput> media,
+                                                 bool all_logits) {
   if (tokens.empty()) return Error{"no tokens to evaluate"};
   const int64_t n = static_cast<int64_t>(tokens.size());
   if (n_past_ + n > context_size()) {
     return Error{"context full: " + std::to_string(n_past_ + n) + " tokens do not fit in a context of " +
                  std::to_string(context_size())};
   }
+  const int64_t H = engine_.info().n_embd;
+  int64_t media_end = 0;
+  for (const MediaInput& m : media) {
+    if (m.offset < media_end || m.n_tokens <= 0 || m.offset + m.n_tokens > n) {
+      return Error{"media block at [" + std::to_string(m.offset) + ", " + std::to_string(m.offset + m.n_tokens) +
+                   ") is out of order or outside the " + std::to_string(n) + " tokens evaluated"};
+    }
+    if (static_cast<int64_t>(m.embeddings.size()) != m.n_tokens * H) {
+      return Error{"media block has " + std::to_string(m.embeddings.size()) + " floats; " + std::to_string(m.n_tokens) +
+                   " soft tokens × n_embd " + std::to_string(H) + " expected"};
+    }
+    if (m.bidirectional && m.n_tokens > state_->max_batch) {
+      return Error{"an image of " + std::to_string(m.n_tokens) + " soft tokens must be evaluated in one batch, " +
+                   "but the session's batch size is " + std::to_string(state_->max_batch) +
+                   " (raise SessionOptions::max_batch / --batch)"};
+    }
+    media_end = m.offset + m.n_tokens;
+  }
   const int64_t V = engine_.info().n_vocab;
   state_->logits.resize(static_cast<size_t>((all_logits ? n : 1) * V));
-  // Long prompts are evaluated in slices of max_batch tokens (the sliding-window ring is sized for that).
-  for (int64_t b = 0; b < n; b += state_->max_batch) {
-    const int64_t e = std::min(n, b + state_->max_batch);
+  // Long prompts are evaluated in slices of max_batch tokens (the sliding-window ring is sized for
+  // that); a slice ends early rather than split a bidirectional image block.
+  std::vector<BatchMedia> batch_media;
+  for (int64_t b = 0; b < n;) {
+    int64_t e = std::min(n, b + state_->max_batch);
+    for (const MediaInput& m : media) {
+      if (m.bidirectional && m.offset > b && m.offset < e && m.offset + m.n_tokens > e) e = m.offset;
+    }
+    batch_media.clear();
+    for (const MediaInput& m : media) {
+      const int64_t lo = std::max(b, m.offset), hi = std::min(e, m.offset + m.n_tokens);
+      if (lo >= hi) continue;
+      batch_media.push_back({lo - b, hi - lo, m.embeddings.data() + (lo - m.offset) * H, m.bidirectional});
+    }
     const bool last = e == n;
     const int rows = all_logits ? static_cast<int>(e - b) : (last ? 1 : 0);
     float* out = all_logits ? state_->logits.data() + b * V : state_->logits.data();
     Status st = gemma4_forward(engine_.model(), tokens.subspan(b, e - b), n_past_, state_->cache, rows, out,
-                               engine_.pool(), state_->scratch);
+                               engine_.pool(), state_->scratch, batch_media);
     if (!st) return st.error();
     n_past_ += e - b;
     history_.insert(history_.end(), tokens.begin() + b, tokens.begin() + e);
+    for (int64_t t = b; t < e; ++t) {
+      uint64_t key = 0;
+      for (const MediaInput& m : media) {
+        if (t >= m.offset && t < m.offset + m.n_tokens) key = media_key(m, t - m.offset);
+      }
+      history_media_.push_back(key);
+    }
+    b = e;
   }
   return std::span<const float>(state_->logits);
 }
 
-int64_t Session::reuse_prefix(std::span<const int32_t> prompt) {
+int64_t Session::reuse_prefix(std::span<const int32_t> prompt, std::span<const MediaInput> media) {
   const int64_t limit = std::min<int64_t>(n_past_, static_cast<int64_t>(prompt.size()) - 1);
+  auto prompt_key = [&](int64_t t) -> uint64_t {
+    for (const MediaInput& m : media) {
+      if (t >= m.offset && t < m.offset + m.n_tokens) return media_key(m, t - m.offset);
+    }
+    return 0;
+  };
   int64_t p = 0;
-  while (p < limit && history_[p] == prompt[p]) ++p;
+  while (p < limit && history_[p] == prompt[p] && history_media_[p] == prompt_key(p) &&
+         history_media_[p] != kNeverReused) {
+    ++p;
+  }
+  for (const MediaInput& m : media) {  // keep a bidirectional block whole or not at all
+    if (m.bidirectional && p > m.offset && p < m.offset + m.n_tokens) p = m.offset;
+  }
   if (p < n_past_) {
     // Rolling back is free while every sliding-window layer still holds the window before position p:
     // its ring keeps window + max_batch positions, so up to max_batch + 1 positions can be dropped.
     if (n_past_ - p <= state_->max_batch + 1) {
       n_past_ = p;
       history_.resize(static_cast<size_t>(p));
+      history_media_.resize(static_cast<size_t>(p));
     } else {
       reset();
       p = 0;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "runtime/media_prompt.h"
 #include "text/tokenizer.h"
 
 namespace pocket {
@@ -31,11 +32,16 @@ size_t held_back(std::string_view text, const std::vector<std::string>& stops) {
 
 std::string_view stop_reason_name(StopReason r) {
   switch (r) {
-    case StopReason::kEndOfGeneration: return "end of turn";
-    case StopReason::kStopString: return "stop string";
-    case StopReason::kMaxTokens: return "token limit";
-    case StopReason::kContextFull: return "context full";
-    case StopReason::kCancelled: return "cancelled";
+    case StopReason::kEndOfGeneration:
+      return "end of turn";
+    case StopReason::kStopString:
+      return "stop string";
+    case StopReason::kMaxTokens:
+      return "token limit";
+    case StopReason::kContextFull:
+      return "context full";
+    case StopReason::kCancelled:
+      return "cancelled";
   }
   return "unknown";
 }
@@ -43,16 +49,23 @@ std::string_view stop_reason_name(StopReason r) {
 Result<GenerateResult> generate(Session& session, const Tokenizer& tokenizer, std::span<const int32_t> prompt,
                                 const GenerateOptions& options, const TextCallback& on_text,
                                 const std::atomic<bool>* cancel) {
+  return generate(session, tokenizer, prompt, {}, options, on_text, cancel);
+}
+
+Result<GenerateResult> generate(Session& session, const Tokenizer& tokenizer, std::span<const int32_t> prompt,
+                                std::span<const MediaInput> media, const GenerateOptions& options,
+                                const TextCallback& on_text, const std::atomic<bool>* cancel) {
   if (prompt.empty()) return Error{"empty prompt"};
   GenerateResult res;
-  const int64_t reused = session.reuse_prefix(prompt);
+  const int64_t reused = session.reuse_prefix(prompt, media);
   const auto rest = prompt.subspan(static_cast<size_t>(reused));
   if (session.n_past() + static_cast<int64_t>(rest.size()) > session.context_size()) {
     return Error{"the prompt (" + std::to_string(prompt.size()) + " tokens) does not fit in the context (" +
                  std::to_string(session.context_size()) + " tokens)"};
   }
   auto t0 = std::chrono::steady_clock::now();
-  auto logits = session.evaluate(rest);
+  const std::vector<MediaInput> rest_media = media_from(media, reused, session.engine().info().n_embd);
+  auto logits = session.evaluate(rest, rest_media);
   if (!logits) return logits.error();
   res.prompt_tokens = static_cast<int64_t>(rest.size());
   res.prefill_seconds = seconds_since(t0);

@@ -45,7 +45,7 @@ struct GenerateResult {
   std::vector<int32_t> tokens;  // generated ids (the stop token excluded)
   std::string text;             // their text, cut before a stop string
   StopReason reason = StopReason::kMaxTokens;
-  int64_t prompt_tokens = 0;    // evaluated for this call (after prefix reuse)
+  int64_t prompt_tokens = 0;  // evaluated for this call (after prefix reuse)
   double prefill_seconds = 0;
   double decode_seconds = 0;
 };
@@ -58,5 +58,10 @@ using TextCallback = std::function<bool(std::string_view piece)>;
 Result<GenerateResult> generate(Session& session, const Tokenizer& tokenizer, std::span<const int32_t> prompt,
                                 const GenerateOptions& options, const TextCallback& on_text,
                                 const std::atomic<bool>* cancel = nullptr);
+// The same for a prompt whose placeholder rows are replaced by media (offsets in `media` index
+// `prompt`; see runtime/media_prompt.h).
+Result<GenerateResult> generate(Session& session, const Tokenizer& tokenizer, std::span<const int32_t> prompt,
+                                std::span<const MediaInput> media, const GenerateOptions& options,
+                                const TextCallback& on_text, const std::atomic<bool>* cancel = nullptr);
 
 }  // namespace pocket

@@ -25,6 +25,7 @@
 // left open after tool results when a user message follows.
 #pragma once
 
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
@@ -36,21 +37,29 @@ namespace pocket {
 
 // Gemma 4's control-token texts used by the chat format, its parser and the stream filter.
 namespace chat_markers {
-inline constexpr std::string_view kQuote = "<|\"|>";           // string delimiter in tool syntax
+inline constexpr std::string_view kQuote = "<|\"|>";             // string delimiter in tool syntax
 inline constexpr std::string_view kThoughtOpen = "<|channel>";   // begins the reasoning channel
 inline constexpr std::string_view kThoughtClose = "<channel|>";  // ends it
 inline constexpr std::string_view kCallOpen = "<|tool_call>";
 inline constexpr std::string_view kCallClose = "<tool_call|>";
 }  // namespace chat_markers
 
+struct MediaEmbedding;  // runtime/media_prompt.h: an encoded image or audio clip
+
 struct ContentPart {
   enum class Kind { kText, kImage, kAudio, kVideo };
   Kind kind = Kind::kText;
   std::string text;  // kText only
-  static ContentPart Text(std::string t) { return {Kind::kText, std::move(t)}; }
-  static ContentPart Image() { return {Kind::kImage, {}}; }
-  static ContentPart Audio() { return {Kind::kAudio, {}}; }
-  static ContentPart Video() { return {Kind::kVideo, {}}; }
+  // kImage/kAudio: the encoder output spliced in for this part's marker (null: rendering only).
+  std::shared_ptr<const MediaEmbedding> media;
+  static ContentPart Text(std::string t) { return {Kind::kText, std::move(t), nullptr}; }
+  static ContentPart Image(std::shared_ptr<const MediaEmbedding> m = nullptr) {
+    return {Kind::kImage, {}, std::move(m)};
+  }
+  static ContentPart Audio(std::shared_ptr<const MediaEmbedding> m = nullptr) {
+    return {Kind::kAudio, {}, std::move(m)};
+  }
+  static ContentPart Video() { return {Kind::kVideo, {}, nullptr}; }
 };
 
 struct ToolCall {

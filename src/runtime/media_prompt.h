@@ -1,0 +1,58 @@
+// Media in the token stream (multimodal spec §1): the chat format renders one marker per image or
+// audio clip ("<|image|>", "<|audio|>"); here each marker becomes begin + N placeholders + end, and the
+// placeholders are paired with the encoder's N soft-token rows for Session::evaluate().
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "pocket/engine.h"
+#include "pocket/result.h"
+
+namespace pocket {
+
+class Tokenizer;
+
+enum class MediaKind { kImage, kAudio };
+
+// One encoded image or audio clip: rows [n_tokens][n_embd] from a vision/audio tower.
+struct MediaEmbedding {
+  MediaKind kind = MediaKind::kImage;
+  int64_t n_tokens = 0;
+  std::vector<float> rows;
+  uint64_t fingerprint = 0;  // content hash for prefix reuse (media_fingerprint(rows)); 0 = never reused
+};
+
+// 64-bit FNV-1a over the rows' bytes, never 0.
+uint64_t media_fingerprint(std::span<const float> rows);
+
+// Ids of the marker tokens, looked up by text in the model's vocabulary.
+struct MediaTokenIds {
+  int32_t image_begin = -1, image_soft = -1, image_end = -1;  // <|image> <|image|> <image|>
+  int32_t audio_begin = -1, audio_soft = -1, audio_end = -1;  // <|audio> <|audio|> <audio|>
+  static MediaTokenIds from(const Tokenizer& tokenizer);
+};
+
+// A prompt with media: tokens (placeholders included) and the blocks that replace placeholder rows.
+// The MediaInputs point into `owned`, which keeps the rows alive.
+struct MediaPrompt {
+  std::vector<int32_t> tokens;
+  std::vector<MediaInput> media;
+  std::vector<std::shared_ptr<const MediaEmbedding>> owned;
+};
+
+// Replaces the k-th marker token in `tokens` (image_soft or audio_soft, as tokenized from the rendered
+// chat) by begin + media[k]->n_tokens placeholders + end. The number and kinds of markers must match
+// `media`; image blocks are bidirectional when `image_bidirectional` (ModelInfo). Errors name the
+// mismatch (e.g. "2 image markers but 1 image given").
+Result<MediaPrompt> expand_media_markers(std::span<const int32_t> tokens,
+                                         std::span<const std::shared_ptr<const MediaEmbedding>> media,
+                                         const MediaTokenIds& ids, bool image_bidirectional);
+
+// The media blocks as seen from token index `start` on (for evaluating prompt.subspan(start) after
+// prefix reuse): offsets shifted, blocks before `start` dropped, a block cut by `start` trimmed.
+std::vector<MediaInput> media_from(std::span<const MediaInput> media, int64_t start, int64_t n_embd);
+
+}  // namespace pocket
