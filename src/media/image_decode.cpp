@@ -1,0 +1,406 @@
+// Image decoding through stb_image (PNG, JPEG, BMP, GIF) and libwebp (WebP); EXIF orientation through
+// libexif. Every size is checked from the header before pixels are decoded. The only parsing done here
+// is of container structure that the codecs do not check themselves (JPEG segment walk for EXIF and a
+// missing end-of-image marker, BMP pixel-array bounds), so truncated files give a clear error instead of
+// silently decoded garbage.
+#include "media/image_decode.h"
+
+#include <libexif/exif-data.h>
+#include <sys/stat.h>
+#include <webp/decode.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <string_view>
+
+// stb_image: only the formats we accept (formats without magic bytes, like TGA, must not match
+// arbitrary data), and no stdio (files are read here, with the size limit applied first).
+#define STB_IMAGE_IMPLEMENTATION
+#define STBI_ONLY_PNG
+#define STBI_ONLY_JPEG
+#define STBI_ONLY_BMP
+#define STBI_ONLY_GIF
+#define STBI_NO_STDIO
+#define STBI_NO_LINEAR
+#define STBI_NO_HDR
+#include <stb/stb_image.h>
+
+namespace pocket::media {
+namespace {
+
+struct StbiFree {
+  void operator()(stbi_uc* p) const { stbi_image_free(p); }
+};
+struct WebpFree {
+  void operator()(uint8_t* p) const { WebPFree(p); }
+};
+struct ExifUnref {
+  void operator()(ExifData* p) const { exif_data_unref(p); }
+};
+
+uint16_t read_be16(const uint8_t* p) { return static_cast<uint16_t>((p[0] << 8) | p[1]); }
+uint32_t read_le32(const uint8_t* p) {
+  return static_cast<uint32_t>(p[0]) | (static_cast<uint32_t>(p[1]) << 8) | (static_cast<uint32_t>(p[2]) << 16) |
+         (static_cast<uint32_t>(p[3]) << 24);
+}
+
+// What the JPEG segment walk finds: whether the stream reaches its end-of-image marker, and the EXIF
+// payload ("Exif\0\0" + TIFF data) of the first APP1 segment carrying one.
+struct JpegLayout {
+  bool complete = false;
+  std::span<const uint8_t> exif;
+  int64_t width = -1, height = -1;  // from the first start-of-frame segment
+};
+
+bool is_start_of_frame(uint8_t m) {
+  return m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC;  // not DHT, JPG, DAC
+}
+
+JpegLayout walk_jpeg(std::span<const uint8_t> b) {
+  JpegLayout out;
+  const size_t n = b.size();
+  size_t pos = 2;  // after SOI
+  while (pos < n) {
+    if (b[pos] != 0xFF) {  // stray byte between segments: tolerated, like libjpeg
+      ++pos;
+      continue;
+    }
+    while (pos < n && b[pos] == 0xFF) ++pos;  // fill bytes
+    if (pos >= n) break;
+    const uint8_t marker = b[pos++];
+    if (marker == 0xD9) {
+      out.complete = true;
+      break;
+    }
+    if (marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7) || marker == 0x00) continue;  // no length
+    if (pos + 2 > n) break;
+    const size_t len = read_be16(&b[pos]);
+    if (len < 2 || pos + len > n) break;
+    if (marker == 0xE1 && out.exif.empty() && len >= 2 + 6 && std::memcmp(&b[pos + 2], "Exif\0\0", 6) == 0) {
+      out.exif = b.subspan(pos + 2, len - 2);
+    }
+    if (is_start_of_frame(marker) && out.width < 0 && len >= 7) {
+      out.height = read_be16(&b[pos + 3]);
+      out.width = read_be16(&b[pos + 5]);
+    }
+    pos += len;
+    if (marker == 0xDA) {
+      // Entropy-coded data runs to the next marker that is neither a stuffed 0xFF00 nor a restart.
+      while (pos + 1 < n) {
+        const uint8_t next = b[pos + 1];
+        if (b[pos] == 0xFF && next != 0x00 && next != 0xFF && !(next >= 0xD0 && next <= 0xD7)) break;
+        ++pos;
+      }
+      if (pos + 1 >= n) break;
+    }
+  }
+  return out;
+}
+
+// For uncompressed BMPs (BI_RGB / BI_BITFIELDS with a BITMAPINFOHEADER or later), whether the file holds
+// the whole pixel array. stb_image reads missing bytes as zeros, so this is where truncation shows.
+bool bmp_pixels_present(std::span<const uint8_t> b) {
+  if (b.size() < 34) return false;
+  const uint32_t offset = read_le32(&b[10]);
+  const uint32_t dib_size = read_le32(&b[14]);
+  if (dib_size < 40) return true;  // OS/2 core header: leave it to stb
+  const int64_t w = static_cast<int32_t>(read_le32(&b[18]));
+  const int64_t h = static_cast<int32_t>(read_le32(&b[22]));
+  const int64_t bpp = b[28] | (b[29] << 8);
+  const uint32_t compression = read_le32(&b[30]);
+  if (compression != 0 && compression != 3) return true;  // RLE etc.: variable length
+  const int64_t abs_h = h < 0 ? -h : h;
+  const int64_t row_bytes = ((w * bpp + 31) / 32) * 4;
+  return static_cast<int64_t>(offset) + row_bytes * abs_h <= static_cast<int64_t>(b.size());
+}
+
+std::string hex_prefix(std::span<const uint8_t> bytes) {
+  std::string s;
+  char buf[4];
+  for (size_t i = 0; i < bytes.size() && i < 8; ++i) {
+    std::snprintf(buf, sizeof buf, "%s%02x", i ? " " : "", bytes[i]);
+    s += buf;
+  }
+  return s;
+}
+
+// A name for common formats we do not decode, so the error says what the file is.
+const char* unsupported_format_name(std::span<const uint8_t> b) {
+  auto starts = [&](std::string_view magic, size_t at = 0) {
+    return b.size() >= at + magic.size() && std::memcmp(b.data() + at, magic.data(), magic.size()) == 0;
+  };
+  using namespace std::string_view_literals;
+  if (starts("II*\0"sv) || starts("MM\0*"sv)) return "TIFF";
+  if (starts("ftypheic"sv, 4) || starts("ftypheix"sv, 4) || starts("ftypmif1"sv, 4)) return "HEIF";
+  if (starts("ftypavif"sv, 4)) return "AVIF";
+  if (starts("%PDF"sv)) return "PDF";
+  if (starts("<?xml"sv) || starts("<svg"sv)) return "SVG/XML";
+  if (starts("\0\0\1\0"sv)) return "ICO";
+  if (starts("8BPS"sv)) return "PSD";
+  if (starts("\xff\x0a"sv) || starts("\0\0\0\x0cJXL "sv)) return "JPEG XL";
+  return nullptr;
+}
+
+// True when the data is too short to hold a supported format's magic but starts like one.
+bool truncated_magic(std::span<const uint8_t> b) {
+  for (std::string_view magic : {std::string_view("\x89PNG\r\n\x1a\n", 8), std::string_view("\xff\xd8\xff", 3),
+                                 std::string_view("RIFF"), std::string_view("GIF8")}) {
+    if (b.size() < magic.size() && std::memcmp(b.data(), magic.data(), b.size()) == 0) return true;
+  }
+  return b.size() < 12 && b.size() >= 4 && std::memcmp(b.data(), "RIFF", 4) == 0;
+}
+
+// Width and height as the header states them, read before any decoder runs (stb_image refuses large
+// images with a generic message, so the limits are applied to these). False if the header is cut short.
+bool header_dimensions(ImageFormat f, std::span<const uint8_t> b, int64_t& w, int64_t& h) {
+  switch (f) {
+    case ImageFormat::kPng:  // IHDR is the first chunk: width, height as big-endian u32 at 16 and 20
+      if (b.size() < 24 || std::memcmp(&b[12], "IHDR", 4) != 0) return false;
+      w = (int64_t{b[16]} << 24) | (b[17] << 16) | (b[18] << 8) | b[19];
+      h = (int64_t{b[20]} << 24) | (b[21] << 16) | (b[22] << 8) | b[23];
+      return true;
+    case ImageFormat::kGif:  // logical screen size, little-endian u16 at 6 and 8
+      if (b.size() < 10) return false;
+      w = b[6] | (b[7] << 8);
+      h = b[8] | (b[9] << 8);
+      return true;
+    case ImageFormat::kBmp: {  // BITMAPCOREHEADER: u16 at 18, 20; later headers: i32 at 18, 22 (negative = top-down)
+      if (b.size() < 26) return false;
+      if (read_le32(&b[14]) == 12) {
+        w = b[18] | (b[19] << 8);
+        h = b[20] | (b[21] << 8);
+      } else {
+        w = static_cast<int32_t>(read_le32(&b[18]));
+        h = static_cast<int32_t>(read_le32(&b[22]));
+        if (h < 0) h = -h;
+      }
+      return true;
+    }
+    case ImageFormat::kJpeg: {
+      const JpegLayout layout = walk_jpeg(b);
+      if (layout.width < 0) return false;
+      w = layout.width;
+      h = layout.height;
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+Status check_dimensions(ImageFormat f, int64_t w, int64_t h, const ImageLimits& limits) {
+  const std::string name = image_format_name(f);
+  if (w <= 0 || h <= 0) {
+    return Error{"zero-size " + name + " image (" + std::to_string(w) + "x" + std::to_string(h) + ")"};
+  }
+  if (w > limits.max_side || h > limits.max_side) {
+    return Error{name + " image too large: " + std::to_string(w) + "x" + std::to_string(h) + " exceeds the limit of " +
+                 std::to_string(limits.max_side) + " pixels per side"};
+  }
+  if (w * h > limits.max_pixels) {
+    return Error{name + " image too large: " + std::to_string(w) + "x" + std::to_string(h) + " = " +
+                 std::to_string(w * h) + " pixels exceeds the limit of " + std::to_string(limits.max_pixels)};
+  }
+  return Status::Ok();
+}
+
+Result<Image> decode_webp(std::span<const uint8_t> bytes, const ImageLimits& limits) {
+  WebPBitstreamFeatures features;
+  const VP8StatusCode st = WebPGetFeatures(bytes.data(), bytes.size(), &features);
+  if (st == VP8_STATUS_NOT_ENOUGH_DATA) return Error{"truncated WebP image (header incomplete)"};
+  if (st != VP8_STATUS_OK) return Error{"corrupt WebP image (bad header)"};
+  if (Status s = check_dimensions(ImageFormat::kWebp, features.width, features.height, limits); !s) {
+    return s.error();
+  }
+  if (features.has_animation) return Error{"animated WebP images are not supported (give one frame as a still image)"};
+  int w = 0, h = 0;
+  std::unique_ptr<uint8_t, WebpFree> px(WebPDecodeRGB(bytes.data(), bytes.size(), &w, &h));
+  if (!px) return Error{"corrupt or truncated WebP image (decoding failed)"};
+  if (w != features.width || h != features.height) return Error{"corrupt WebP image (size changed while decoding)"};
+  Image img;
+  img.width = w;
+  img.height = h;
+  img.rgb.assign(px.get(), px.get() + static_cast<size_t>(w) * h * 3);
+  return img;
+}
+
+Result<Image> decode_with_stb(ImageFormat f, std::span<const uint8_t> bytes, const ImageLimits& limits) {
+  const std::string name = image_format_name(f);
+  const int len = static_cast<int>(bytes.size());
+  int64_t hw = 0, hh = 0;
+  if (!header_dimensions(f, bytes, hw, hh)) return Error{"truncated " + name + " image (header incomplete)"};
+  if (Status s = check_dimensions(f, hw, hh, limits); !s) return s.error();
+  int w = 0, h = 0, comp = 0;
+  if (!stbi_info_from_memory(bytes.data(), len, &w, &h, &comp)) {
+    const char* why = stbi_failure_reason();
+    return Error{"corrupt or truncated " + name + " image (header: " + (why ? why : "unreadable") + ")"};
+  }
+  if (f == ImageFormat::kBmp && !bmp_pixels_present(bytes)) {
+    return Error{"truncated BMP image (pixel data shorter than " + std::to_string(w) + "x" + std::to_string(h) + ")"};
+  }
+  int dw = 0, dh = 0, dc = 0;
+  std::unique_ptr<stbi_uc, StbiFree> px(stbi_load_from_memory(bytes.data(), len, &dw, &dh, &dc, 3));
+  if (!px) {
+    const char* why = stbi_failure_reason();
+    return Error{"corrupt or truncated " + name + " image (" + (why ? why : "decoding failed") + ")"};
+  }
+  if (dw != w || dh != h) return Error{"corrupt " + name + " image (size changed while decoding)"};
+  Image img;
+  img.width = w;
+  img.height = h;
+  img.rgb.assign(px.get(), px.get() + static_cast<size_t>(w) * h * 3);
+  return img;
+}
+
+}  // namespace
+
+const char* image_format_name(ImageFormat f) {
+  switch (f) {
+    case ImageFormat::kPng:
+      return "PNG";
+    case ImageFormat::kJpeg:
+      return "JPEG";
+    case ImageFormat::kWebp:
+      return "WebP";
+    case ImageFormat::kBmp:
+      return "BMP";
+    case ImageFormat::kGif:
+      return "GIF";
+    default:
+      return "unknown";
+  }
+}
+
+ImageFormat detect_image_format(std::span<const uint8_t> b) {
+  auto starts = [&](const char* magic, size_t len, size_t at = 0) {
+    return b.size() >= at + len && std::memcmp(b.data() + at, magic, len) == 0;
+  };
+  if (starts("\x89PNG\r\n\x1a\n", 8)) return ImageFormat::kPng;
+  if (starts("\xff\xd8\xff", 3)) return ImageFormat::kJpeg;
+  if (starts("RIFF", 4) && starts("WEBP", 4, 8)) return ImageFormat::kWebp;
+  if (starts("GIF87a", 6) || starts("GIF89a", 6)) return ImageFormat::kGif;
+  if (starts("BM", 2)) return ImageFormat::kBmp;
+  return ImageFormat::kUnknown;
+}
+
+int jpeg_exif_orientation(std::span<const uint8_t> bytes) {
+  if (detect_image_format(bytes) != ImageFormat::kJpeg) return 1;
+  const JpegLayout layout = walk_jpeg(bytes);
+  if (layout.exif.empty() || layout.exif.size() > UINT_MAX) return 1;
+  std::unique_ptr<ExifData, ExifUnref> ed(exif_data_new());
+  if (!ed) return 1;
+  // Read the tags as stored: "following the specification" would let libexif add or fix entries.
+  exif_data_unset_option(ed.get(), EXIF_DATA_OPTION_FOLLOW_SPECIFICATION);
+  exif_data_load_data(ed.get(), layout.exif.data(), static_cast<unsigned int>(layout.exif.size()));
+  // PIL reads the orientation of IFD0 (the main image), which is where cameras write it.
+  ExifEntry* e = exif_content_get_entry(ed->ifd[EXIF_IFD_0], EXIF_TAG_ORIENTATION);
+  if (!e || e->format != EXIF_FORMAT_SHORT || e->components < 1 || e->size < 2 || !e->data) return 1;
+  const int v = exif_get_short(e->data, exif_data_get_byte_order(ed.get()));
+  return v >= 1 && v <= 8 ? v : 1;
+}
+
+Image apply_exif_orientation(const Image& src, int orientation) {
+  if (orientation < 2 || orientation > 8) return src;
+  const int w = src.width, h = src.height;
+  const bool swap = orientation >= 5;  // 5..8 exchange width and height
+  Image out;
+  out.width = swap ? h : w;
+  out.height = swap ? w : h;
+  out.rgb.resize(src.rgb.size());
+  for (int y = 0; y < h; ++y) {
+    for (int x = 0; x < w; ++x) {
+      int oy = y, ox = x;
+      switch (orientation) {
+        case 2:
+          ox = w - 1 - x;
+          break;  // mirror left-right
+        case 3:
+          oy = h - 1 - y;
+          ox = w - 1 - x;
+          break;  // rotate 180
+        case 4:
+          oy = h - 1 - y;
+          break;  // mirror top-bottom
+        case 5:
+          oy = x;
+          ox = y;
+          break;  // transpose
+        case 6:
+          oy = x;
+          ox = h - 1 - y;
+          break;  // rotate 90 clockwise
+        case 7:
+          oy = w - 1 - x;
+          ox = h - 1 - y;
+          break;  // transverse
+        case 8:
+          oy = w - 1 - x;
+          ox = y;
+          break;  // rotate 90 counter-clockwise
+      }
+      const uint8_t* s = &src.rgb[(static_cast<size_t>(y) * w + x) * 3];
+      uint8_t* d = &out.rgb[(static_cast<size_t>(oy) * out.width + ox) * 3];
+      d[0] = s[0];
+      d[1] = s[1];
+      d[2] = s[2];
+    }
+  }
+  return out;
+}
+
+Result<Image> decode_image_memory(std::span<const uint8_t> bytes, const ImageLimits& limits) {
+  if (bytes.empty()) return Error{"empty image data (0 bytes)"};
+  if (bytes.size() > limits.max_file_bytes || bytes.size() > static_cast<size_t>(INT_MAX)) {
+    return Error{"image data too large: " + std::to_string(bytes.size()) + " bytes exceeds the limit of " +
+                 std::to_string(limits.max_file_bytes)};
+  }
+  const ImageFormat f = detect_image_format(bytes);
+  switch (f) {
+    case ImageFormat::kWebp:
+      return decode_webp(bytes, limits);
+    case ImageFormat::kPng:
+    case ImageFormat::kBmp:
+    case ImageFormat::kGif:
+      return decode_with_stb(f, bytes, limits);
+    case ImageFormat::kJpeg: {
+      const JpegLayout layout = walk_jpeg(bytes);
+      if (!layout.complete) return Error{"truncated JPEG image (no end-of-image marker)"};
+      auto img = decode_with_stb(f, bytes, limits);
+      if (!img) return img;
+      const int orientation = jpeg_exif_orientation(bytes);
+      if (orientation == 1) return img;
+      return apply_exif_orientation(*img, orientation);
+    }
+    case ImageFormat::kUnknown:
+      break;
+  }
+  if (truncated_magic(bytes)) return Error{"truncated image (" + std::to_string(bytes.size()) + " bytes)"};
+  const char* known = unsupported_format_name(bytes);
+  return Error{std::string("unsupported image format") + (known ? std::string(" ") + known : std::string()) +
+               " (first bytes: " + hex_prefix(bytes) + "; supported: PNG, JPEG, WebP, BMP, GIF)"};
+}
+
+Result<Image> decode_image_file(const std::string& path, const ImageLimits& limits) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return Error{path + ": cannot open image (" + std::strerror(errno) + ")"};
+  if (!S_ISREG(st.st_mode)) return Error{path + ": not a regular file"};
+  if (static_cast<uint64_t>(st.st_size) > limits.max_file_bytes) {
+    return Error{path + ": image file too large: " + std::to_string(st.st_size) + " bytes exceeds the limit of " +
+                 std::to_string(limits.max_file_bytes)};
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Error{path + ": cannot open image"};
+  std::vector<uint8_t> bytes(static_cast<size_t>(st.st_size));
+  if (!bytes.empty() && !in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()))) {
+    return Error{path + ": cannot read image"};
+  }
+  auto img = decode_image_memory(bytes, limits);
+  if (!img) return Error{path + ": " + img.error().message};
+  return img;
+}
+
+}  // namespace pocket::media
