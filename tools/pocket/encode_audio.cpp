@@ -1,0 +1,95 @@
+#include "encode_audio.h"
+
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "cli_util.h"
+#include "media/audio_tower.h"
+
+namespace pocket::cli {
+namespace {
+
+Status write_raw_floats(const std::string& path, std::span<const float> v) {
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(path.c_str(), "wb"), &std::fclose);
+  if (!f) return Error{path + ": cannot open for writing"};
+  if (std::fwrite(v.data(), sizeof(float), v.size(), f.get()) != v.size()) return Error{path + ": write failed"};
+  return {};
+}
+
+// Log-mel features of one clip: [n_frames][128].
+struct FeatureClip {
+  int64_t n_frames = 0;
+  std::vector<float> data;
+};
+
+Result<FeatureClip> read_feature_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in) return Error{path + ": cannot open"};
+  const auto bytes = static_cast<size_t>(in.tellg());
+  const size_t row = kAudioMelBins * sizeof(float);
+  if (bytes == 0 || bytes % row != 0) {
+    return Error{path + ": has " + std::to_string(bytes) + " bytes, expected a positive multiple of " +
+                 std::to_string(row) + " (frames x 128 float32 log-mel values)"};
+  }
+  FeatureClip c;
+  c.n_frames = static_cast<int64_t>(bytes / row);
+  c.data.resize(bytes / sizeof(float));
+  in.seekg(0);
+  in.read(reinterpret_cast<char*>(c.data.data()), static_cast<std::streamsize>(bytes));
+  if (!in) return Error{path + ": read failed"};
+  return c;
+}
+
+Result<std::vector<FeatureClip>> load_clips(const EncodeAudioArgs& a) {
+  std::vector<FeatureClip> clips;
+  if (!a.features_in.empty()) {
+    auto c = read_feature_file(a.features_in);
+    if (!c) return c.error();
+    clips.push_back(std::move(*c));
+    return clips;
+  }
+  return Error{a.audio + ": decoding audio files is not available in this build yet (use --features-in)"};
+}
+
+}  // namespace
+
+void add_encode_audio_options(CLI::App* cmd, EncodeAudioArgs& args) {
+  auto* audio =
+      cmd->add_option("--audio", args.audio, "Audio file (WAV, FLAC, OGG/Vorbis, MP3; any rate, any channels)");
+  auto* feats = cmd->add_option("--features-in", args.features_in,
+                                "Log-mel features instead of a recording: raw float32 [frames][128]");
+  audio->excludes(feats);
+}
+
+bool encode_audio_requested(const EncodeAudioArgs& a) { return !a.audio.empty() || !a.features_in.empty(); }
+
+int encode_audio(const EncodeAudioArgs& a, const GgufFile& mmproj, const std::string& out,
+                 const std::string& preprocessed_out, ThreadPool& pool) {
+  auto tower = AudioTower::load(mmproj);
+  if (!tower) return report_error(tower.error().message);
+  auto clips = load_clips(a);
+  if (!clips) return report_error(clips.error().message);
+  // Clips (recordings longer than 30 s) are encoded one by one; their rows follow each other.
+  std::vector<float> rows, features;
+  int64_t n_soft = 0;
+  for (const FeatureClip& c : *clips) {
+    auto emb = tower->encode(c.data, c.n_frames, pool);
+    if (!emb) return report_error(emb.error().message);
+    rows.insert(rows.end(), emb->begin(), emb->end());
+    n_soft += static_cast<int64_t>(emb->size()) / tower->n_text();
+    features.insert(features.end(), c.data.begin(), c.data.end());
+  }
+  if (!preprocessed_out.empty()) {
+    if (Status st = write_raw_floats(preprocessed_out, features); !st) return report_error(st.message());
+  }
+  if (Status st = write_raw_floats(out, rows); !st) return report_error(st.message());
+  std::printf("%lld\n", static_cast<long long>(n_soft));
+  std::fprintf(stderr, "pocket encode: %zu audio clip(s), %lld soft tokens x %lld to %s\n", clips->size(),
+               static_cast<long long>(n_soft), static_cast<long long>(tower->n_text()), out.c_str());
+  return 0;
+}
+
+}  // namespace pocket::cli
