@@ -10,6 +10,7 @@ namespace pocket::cli {
 
 void ChatFlags::add_to(CLI::App& cmd) {
   cmd.add_option("-m,--model", model, "GGUF model file")->required();
+  cmd.add_option("--mmproj", mmproj, "Multimodal projector GGUF (mmproj-*.gguf) for image and audio input");
   cmd.add_option("-s,--system", system, "System prompt");
   cmd.add_flag("--think,!--no-think", think, "Let the model think before answering (default: off)");
   cmd.add_flag("--show-thinking", show_thinking, "Print the model's thoughts (marked [thinking])");
@@ -52,6 +53,11 @@ Result<ChatStack> open_chat(const ChatFlags& flags) {
   auto engine = Engine::load(flags.model, {flags.threads, flags.weights});
   if (!engine) return engine.error();
   s.engine = std::move(engine).value();
+  if (!flags.mmproj.empty()) {
+    auto mm = MmprojFile::open(flags.mmproj, s.engine->info().n_embd);
+    if (!mm) return mm.error();
+    s.mmproj = std::make_unique<MmprojFile>(std::move(mm).value());
+  }
   auto tok = s.engine->tokenizer();
   if (!tok) return Error{"cannot chat with this model: " + tok.error().message};
   SessionOptions so;

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "media/mmproj.h"
 #include "pocket/engine.h"
 #include "runtime/conversation.h"
 #include "runtime/generation.h"
@@ -14,6 +15,7 @@ namespace pocket::cli {
 
 struct ChatFlags {
   std::string model;
+  std::string mmproj;  // multimodal projector (vision/audio towers), needed for --image / --audio
   std::string system;
   bool think = false;
   bool show_thinking = false;
@@ -41,6 +43,7 @@ struct ChatStack {
   std::unique_ptr<Engine> engine;
   std::unique_ptr<Session> session;
   std::unique_ptr<Conversation> conversation;
+  std::unique_ptr<MmprojFile> mmproj;  // null without --mmproj; projection_dim checked against the model
 };
 Result<ChatStack> open_chat(const ChatFlags& flags);
 
