@@ -30,11 +30,29 @@ void axpy(float a, const float* x, float* y, int64_t n);
 
 float dot_f32(const float* a, const float* b, int64_t n);
 
+// Several rows against one vector (attention: the query heads sharing a KV head).
+// out[r·out_stride] = (x + r·x_stride) · k for r < rows.
+void dot_rows(const float* x, int64_t rows, int64_t x_stride, const float* k, int64_t n, float* out,
+              int64_t out_stride);
+// (y + r·y_stride) += a[r·a_stride] · x for r < rows.
+void axpy_rows(const float* a, int64_t a_stride, int64_t rows, const float* x, float* y, int64_t y_stride, int64_t n);
+
+// (y + r·y_stride) += Σ_j w[r·w_stride + j] · (v + j·v_stride) for r < rows, j < n_keys
+// (attention probabilities times V rows, n values each).
+void weighted_sum_rows(const float* w, int64_t w_stride, int64_t rows, const float* v, int64_t v_stride, int64_t n_keys,
+                       float* y, int64_t y_stride, int64_t n);
+
 // Scalar references of the SIMD-dispatched ops above (the SIMD kernels are tested against these).
 void geglu_ref(const float* gate, const float* up, int64_t n, float* y);
 void softcap_ref(float* x, int64_t n, float cap);
 void softmax_ref(float* x, int64_t n);
 void axpy_ref(float a, const float* x, float* y, int64_t n);
 float dot_f32_ref(const float* a, const float* b, int64_t n);
+void dot_rows_ref(const float* x, int64_t rows, int64_t x_stride, const float* k, int64_t n, float* out,
+                  int64_t out_stride);
+void axpy_rows_ref(const float* a, int64_t a_stride, int64_t rows, const float* x, float* y, int64_t y_stride,
+                   int64_t n);
+void weighted_sum_rows_ref(const float* w, int64_t w_stride, int64_t rows, const float* v, int64_t v_stride,
+                           int64_t n_keys, float* y, int64_t y_stride, int64_t n);
 
 }  // namespace pocket::ops

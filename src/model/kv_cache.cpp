@@ -19,12 +19,6 @@ KvCache::KvCache(const Gemma4Config& cfg, int n_ctx, int max_batch) : n_ctx_(n_c
   }
 }
 
-float* KvCache::row(int layer, int64_t pos, bool key) {
-  LayerStore& s = layers_[source_[layer]];
-  const int64_t slot = pos % s.capacity;
-  return (key ? s.k.data() : s.v.data()) + slot * s.row_floats;
-}
-
 size_t KvCache::bytes() const {
   size_t b = 0;
   for (const auto& s : layers_) b += (s.k.size() + s.v.size()) * sizeof(float);

@@ -23,6 +23,9 @@ class KvCache {
   const float* k(int layer, int64_t pos) const { return const_cast<KvCache*>(this)->row(layer, pos, true); }
   const float* v(int layer, int64_t pos) const { return const_cast<KvCache*>(this)->row(layer, pos, false); }
 
+  // Floats between consecutive positions' rows (ring slots are contiguous until the ring wraps).
+  int64_t row_stride(int layer) const { return layers_[source_[layer]].row_floats; }
+
   size_t bytes() const;
 
  private:
@@ -31,7 +34,12 @@ class KvCache {
     int64_t row_floats = 0;
     std::vector<float> k, v;  // [capacity][n_kv_heads · head_dim]
   };
-  float* row(int layer, int64_t pos, bool key);
+  // Inline: attention calls this once per key and head.
+  float* row(int layer, int64_t pos, bool key) {
+    LayerStore& s = layers_[source_[layer]];
+    const int64_t slot = pos % s.capacity;
+    return (key ? s.k.data() : s.v.data()) + slot * s.row_floats;
+  }
 
   int n_ctx_;
   std::vector<int> source_;  // layer → layer that owns the storage it reads
