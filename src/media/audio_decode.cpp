@@ -5,7 +5,9 @@
 #include <soxr.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 
@@ -63,6 +65,41 @@ sf_count_t mem_read(void* ptr, sf_count_t count, void* user) {
 sf_count_t mem_write(const void*, sf_count_t, void*) { return 0; }
 sf_count_t mem_tell(void* user) { return static_cast<MemoryStream*>(user)->pos; }
 
+// Files go through virtual I/O too (streamed, not loaded): libsndfile then identifies the format from
+// the content alone, exactly as for memory input, instead of trusting the file name's extension.
+struct FileCloser {
+  void operator()(std::FILE* f) const { std::fclose(f); }
+};
+
+sf_count_t file_get_filelen(void* user) {
+  auto* f = static_cast<std::FILE*>(user);
+  const off_t here = ftello(f);
+  if (here < 0 || fseeko(f, 0, SEEK_END) != 0) return -1;
+  const off_t size = ftello(f);
+  fseeko(f, here, SEEK_SET);
+  return size;
+}
+
+sf_count_t file_seek(sf_count_t offset, int whence, void* user) {
+  auto* f = static_cast<std::FILE*>(user);
+  if (fseeko(f, static_cast<off_t>(offset), whence) != 0) return -1;
+  return ftello(f);
+}
+
+sf_count_t file_read(void* ptr, sf_count_t count, void* user) {
+  if (count <= 0) return 0;
+  return static_cast<sf_count_t>(std::fread(ptr, 1, static_cast<size_t>(count), static_cast<std::FILE*>(user)));
+}
+
+sf_count_t file_tell(void* user) { return ftello(static_cast<std::FILE*>(user)); }
+
+// "3.5 s" style: one decimal is enough to say why a file was refused.
+std::string seconds_text(double seconds) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.1f s", seconds);
+  return buf;
+}
+
 std::string format_name(int format) {
   auto describe = [](int command, int value) -> std::string {
     SF_FORMAT_INFO info{};
@@ -92,8 +129,8 @@ Result<DecodedAudio> decode_open(SNDFILE* file, const SF_INFO& info, const std::
   const auto max_frames = static_cast<sf_count_t>(std::floor(max_seconds * info.samplerate));
   // SF_COUNT_MAX means "length unknown": enforced while decoding instead.
   if (info.frames != SF_COUNT_MAX && info.frames > max_frames) {
-    return Error{name + ": too long: " + std::to_string(static_cast<double>(info.frames) / info.samplerate) +
-                 " s of audio, the limit is " + std::to_string(max_seconds) + " s"};
+    return Error{name + ": too long: " + seconds_text(static_cast<double>(info.frames) / info.samplerate) +
+                 " of audio, the limit is " + seconds_text(max_seconds)};
   }
 
   DecodedAudio out;
@@ -145,7 +182,7 @@ Result<DecodedAudio> decode_open(SNDFILE* file, const SF_INFO& info, const std::
     if (got <= 0) break;
     total += got;
     if (total > max_frames) {
-      return Error{name + ": too long: more than " + std::to_string(max_seconds) + " s of audio (the limit)"};
+      return Error{name + ": too long: more than " + seconds_text(max_seconds) + " of audio (the limit)"};
     }
     const std::span<const float> interleaved(block.data(), static_cast<size_t>(got) * channels);
     for (float v : interleaved) {
@@ -207,8 +244,12 @@ Result<std::vector<float>> resample_mono(std::span<const float> mono, int in_rat
 }
 
 Result<DecodedAudio> decode_audio_file(const std::string& path, const AudioDecodeOptions& options) {
+  std::unique_ptr<std::FILE, FileCloser> stream(std::fopen(path.c_str(), "rb"));
+  if (!stream) return Error{path + ": cannot open: " + std::strerror(errno)};
+  if (file_get_filelen(stream.get()) == 0) return Error{path + ": empty file (0 bytes)"};
+  SF_VIRTUAL_IO io{file_get_filelen, file_seek, file_read, mem_write, file_tell};
   SF_INFO info{};
-  SndfileHandle file(sf_open(path.c_str(), SFM_READ, &info));
+  SndfileHandle file(sf_open_virtual(&io, SFM_READ, &info, stream.get()));
   if (!file) {
     return Error{path + ": cannot decode audio: " + std::string(sf_error_number(sf_error(nullptr))) +
                  " (supported: WAV, FLAC, OGG Vorbis/Opus, MP3, AIFF and other libsndfile formats)"};

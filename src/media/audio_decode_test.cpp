@@ -221,7 +221,7 @@ TEST(AudioDecode, BadInputGivesErrorsNamingTheProblem) {
   expect_error(decode_audio_memory({}, "empty"), "empty");
   const std::vector<uint8_t> garbage(1000, 0x5a);
   expect_error(decode_audio_memory(garbage, "garbage"), "cannot decode audio");
-  expect_error(decode_audio_file(temp_path("does_not_exist.wav")), "cannot decode audio");
+  expect_error(decode_audio_file(temp_path("does_not_exist.wav")), "cannot open");
 
   // Header only: zero frames.
   expect_error(decode_audio_memory(wav_header(1, 1, 16000, 16, 0), "zero"), "no audio samples");

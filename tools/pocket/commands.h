@@ -19,5 +19,6 @@ void add_convert_command(CLI::App& app, int& exit_code);
 void add_quantize_command(CLI::App& app, int& exit_code);
 void add_serve_command(CLI::App& app, int& exit_code);
 void add_preprocess_image_command(CLI::App& app, int& exit_code);
+void add_audio_features_command(CLI::App& app, int& exit_code);
 
 }  // namespace pocket::cli
