@@ -13,7 +13,7 @@ APT_PACKAGES=(
   libcpp-httplib-dev chromium
   ccache
   # media: image codecs (stb, WebP, EXIF orientation), audio decoding/resampling/FFT
-  libstb-dev libwebp-dev libexif-dev libsndfile1-dev libsoxr-dev libfftw3-dev
+  libstb-dev libjpeg62-turbo-dev libwebp-dev libexif-dev libsndfile1-dev libsoxr-dev libfftw3-dev
   # media test inputs and the Python reference implementations (run with /usr/bin/python3)
   espeak-ng sox libsox-fmt-mp3 pocketsphinx-testdata python3-numpy python3-torch python3-pil
 )

@@ -17,11 +17,13 @@
 #include <memory>
 #include <string_view>
 
-// stb_image: only the formats we accept (formats without magic bytes, like TGA, must not match
-// arbitrary data), and no stdio (files are read here, with the size limit applied first).
+#include "media/jpeg_decode.h"
+
+// stb_image: only the formats it decodes for us (JPEG goes to libjpeg-turbo, see jpeg_decode.h; formats
+// without magic bytes, like TGA, must not match arbitrary data), and no stdio (files are read here, with
+// the size limit applied first).
 #define STB_IMAGE_IMPLEMENTATION
 #define STBI_ONLY_PNG
-#define STBI_ONLY_JPEG
 #define STBI_ONLY_BMP
 #define STBI_ONLY_GIF
 #define STBI_NO_STDIO
@@ -116,6 +118,32 @@ bool bmp_pixels_present(std::span<const uint8_t> b) {
   const int64_t abs_h = h < 0 ? -h : h;
   const int64_t row_bytes = ((w * bpp + 31) / 32) * 4;
   return static_cast<int64_t>(offset) + row_bytes * abs_h <= static_cast<int64_t>(b.size());
+}
+
+// The eXIf chunk's data (TIFF, sometimes with an "Exif\0\0" prefix) of a PNG, or empty.
+std::span<const uint8_t> png_exif(std::span<const uint8_t> b) {
+  size_t pos = 8;
+  while (pos + 8 <= b.size()) {
+    const uint64_t len = (uint64_t{b[pos]} << 24) | (b[pos + 1] << 16) | (b[pos + 2] << 8) | b[pos + 3];
+    const uint8_t* type = &b[pos + 4];
+    if (len > b.size() - pos - 8) break;
+    if (std::memcmp(type, "eXIf", 4) == 0) return b.subspan(pos + 8, len);
+    if (std::memcmp(type, "IEND", 4) == 0) break;
+    pos += 8 + len + 4;  // length, type, data, CRC
+  }
+  return {};
+}
+
+// The EXIF chunk's data of an extended-format WebP, or empty.
+std::span<const uint8_t> webp_exif(std::span<const uint8_t> b) {
+  size_t pos = 12;  // "RIFF" size "WEBP"
+  while (pos + 8 <= b.size()) {
+    const uint64_t len = read_le32(&b[pos + 4]);
+    if (len > b.size() - pos - 8) break;
+    if (std::memcmp(&b[pos], "EXIF", 4) == 0) return b.subspan(pos + 8, len);
+    pos += 8 + len + (len & 1);  // chunks are padded to even sizes
+  }
+  return {};
 }
 
 std::string hex_prefix(std::span<const uint8_t> bytes) {
@@ -228,12 +256,13 @@ Result<Image> decode_webp(std::span<const uint8_t> bytes, const ImageLimits& lim
   return img;
 }
 
-Result<Image> decode_with_stb(ImageFormat f, std::span<const uint8_t> bytes, const ImageLimits& limits) {
+Result<Image> decode_with_codec(ImageFormat f, std::span<const uint8_t> bytes, const ImageLimits& limits) {
   const std::string name = image_format_name(f);
   const int len = static_cast<int>(bytes.size());
   int64_t hw = 0, hh = 0;
   if (!header_dimensions(f, bytes, hw, hh)) return Error{"truncated " + name + " image (header incomplete)"};
   if (Status s = check_dimensions(f, hw, hh, limits); !s) return s.error();
+  if (f == ImageFormat::kJpeg) return decode_jpeg_libjpeg(bytes, static_cast<int>(hw), static_cast<int>(hh));
   int w = 0, h = 0, comp = 0;
   if (!stbi_info_from_memory(bytes.data(), len, &w, &h, &comp)) {
     const char* why = stbi_failure_reason();
@@ -287,15 +316,35 @@ ImageFormat detect_image_format(std::span<const uint8_t> b) {
   return ImageFormat::kUnknown;
 }
 
-int jpeg_exif_orientation(std::span<const uint8_t> bytes) {
-  if (detect_image_format(bytes) != ImageFormat::kJpeg) return 1;
-  const JpegLayout layout = walk_jpeg(bytes);
-  if (layout.exif.empty() || layout.exif.size() > UINT_MAX) return 1;
+int exif_orientation(std::span<const uint8_t> bytes) {
+  std::span<const uint8_t> payload;
+  switch (detect_image_format(bytes)) {
+    case ImageFormat::kJpeg:
+      payload = walk_jpeg(bytes).exif;
+      break;
+    case ImageFormat::kPng:
+      payload = png_exif(bytes);
+      break;
+    case ImageFormat::kWebp:
+      payload = webp_exif(bytes);
+      break;
+    default:
+      return 1;
+  }
+  if (payload.empty() || payload.size() > UINT_MAX - 6) return 1;
+  // libexif wants the "Exif\0\0" header in front of the TIFF data; PNG and WebP usually store it bare.
+  std::vector<uint8_t> with_header;
+  if (payload.size() < 6 || std::memcmp(payload.data(), "Exif\0\0", 6) != 0) {
+    with_header.reserve(payload.size() + 6);
+    for (char c : {'E', 'x', 'i', 'f', '\0', '\0'}) with_header.push_back(static_cast<uint8_t>(c));
+    with_header.insert(with_header.end(), payload.begin(), payload.end());
+    payload = with_header;
+  }
   std::unique_ptr<ExifData, ExifUnref> ed(exif_data_new());
   if (!ed) return 1;
   // Read the tags as stored: "following the specification" would let libexif add or fix entries.
   exif_data_unset_option(ed.get(), EXIF_DATA_OPTION_FOLLOW_SPECIFICATION);
-  exif_data_load_data(ed.get(), layout.exif.data(), static_cast<unsigned int>(layout.exif.size()));
+  exif_data_load_data(ed.get(), payload.data(), static_cast<unsigned int>(payload.size()));
   // PIL reads the orientation of IFD0 (the main image), which is where cameras write it.
   ExifEntry* e = exif_content_get_entry(ed->ifd[EXIF_IFD_0], EXIF_TAG_ORIENTATION);
   if (!e || e->format != EXIF_FORMAT_SHORT || e->components < 1 || e->size < 2 || !e->data) return 1;
@@ -359,24 +408,16 @@ Result<Image> decode_image_memory(std::span<const uint8_t> bytes, const ImageLim
                  std::to_string(limits.max_file_bytes)};
   }
   const ImageFormat f = detect_image_format(bytes);
-  switch (f) {
-    case ImageFormat::kWebp:
-      return decode_webp(bytes, limits);
-    case ImageFormat::kPng:
-    case ImageFormat::kBmp:
-    case ImageFormat::kGif:
-      return decode_with_stb(f, bytes, limits);
-    case ImageFormat::kJpeg: {
-      const JpegLayout layout = walk_jpeg(bytes);
-      if (!layout.complete) return Error{"truncated JPEG image (no end-of-image marker)"};
-      auto img = decode_with_stb(f, bytes, limits);
-      if (!img) return img;
-      const int orientation = jpeg_exif_orientation(bytes);
-      if (orientation == 1) return img;
-      return apply_exif_orientation(*img, orientation);
+  if (f != ImageFormat::kUnknown) {
+    if (f == ImageFormat::kJpeg && !walk_jpeg(bytes).complete) {
+      return Error{"truncated JPEG image (no end-of-image marker)"};
     }
-    case ImageFormat::kUnknown:
-      break;
+    auto img = f == ImageFormat::kWebp ? decode_webp(bytes, limits) : decode_with_codec(f, bytes, limits);
+    if (!img) return img;
+    // HF's load_image applies ImageOps.exif_transpose to every format PIL reads EXIF from.
+    const int orientation = exif_orientation(bytes);
+    if (orientation == 1) return img;
+    return apply_exif_orientation(*img, orientation);
   }
   if (truncated_magic(bytes)) return Error{"truncated image (" + std::to_string(bytes.size()) + " bytes)"};
   const char* known = unsupported_format_name(bytes);

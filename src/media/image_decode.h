@@ -1,8 +1,9 @@
 // Image decoding: PNG, JPEG (EXIF orientation applied), WebP, BMP and GIF (first frame), from a file or
-// from memory, into 8-bit RGB. Codecs come from Debian's stb_image and libwebp; nothing is hand-written.
+// from memory, into 8-bit RGB. Codecs come from Debian: libjpeg-turbo (JPEG, with PIL's settings, so
+// pixels equal the reference's), stb_image (PNG, BMP, GIF) and libwebp; nothing is hand-written.
 //
 // Conversion to RGB follows what the Hugging Face reference does to a PIL image (`load_image`:
-// ImageOps.exif_transpose, then convert("RGB")):
+// ImageOps.exif_transpose — EXIF orientation of JPEG, PNG and WebP — then convert("RGB")):
 //   - alpha is dropped, not composited (PIL convert("RGBA"→"RGB") keeps the stored colour channels);
 //   - grayscale is replicated into R, G and B;
 //   - 16-bit samples keep their high byte (PIL does the same for 16-bit RGB(A) PNGs; for 16-bit
@@ -45,8 +46,9 @@ const char* image_format_name(ImageFormat f);
 // Format from the leading magic bytes (not from a file name).
 ImageFormat detect_image_format(std::span<const uint8_t> bytes);
 
-// EXIF orientation (1..8; 1 = as stored) of a JPEG's APP1 segment; 1 when absent or unreadable.
-int jpeg_exif_orientation(std::span<const uint8_t> bytes);
+// EXIF orientation (1..8; 1 = as stored) from a JPEG's APP1 segment, a PNG's eXIf chunk or a WebP's
+// EXIF chunk (the places PIL's getexif reads); 1 when absent or unreadable.
+int exif_orientation(std::span<const uint8_t> bytes);
 
 // Applies an EXIF orientation (2..8) the way PIL's ImageOps.exif_transpose does; 1 or unknown → copy.
 Image apply_exif_orientation(const Image& src, int orientation);

@@ -166,14 +166,29 @@ TEST(ImageDecode, JpegExifOrientationIsApplied) {
   const Image img = smooth_pattern(32, 16);
   for (bool big_endian : {false, true}) {
     const std::vector<uint8_t> jpg = with_exif_orientation(encode_jpeg(img, 95), 6, big_endian);
-    EXPECT_EQ(jpeg_exif_orientation(span_of(jpg)), 6);
+    EXPECT_EQ(exif_orientation(span_of(jpg)), 6);
     const Image out = decode_ok(span_of(jpg));
     EXPECT_EQ(out.width, 16);
     EXPECT_EQ(out.height, 32);
     const Image plain = decode_ok(span_of(encode_jpeg(img, 95)));
     EXPECT_EQ(out.rgb, apply_exif_orientation(plain, 6).rgb);
   }
-  EXPECT_EQ(jpeg_exif_orientation(span_of(encode_jpeg(img, 95))), 1);
+  EXPECT_EQ(exif_orientation(span_of(encode_jpeg(img, 95))), 1);
+}
+
+TEST(ImageDecode, PngAndWebpExifOrientationIsApplied) {
+  // Seeds written by PIL from the same 16×12 picture as seed-rgb.png: PNG with eXIf orientation 8 and
+  // lossless WebP with an EXIF chunk holding orientation 3 (PIL's exif_transpose honours both).
+  const std::string dir = std::string(POCKET_SOURCE_DIR) + "/tests/corpus/image/";
+  auto plain = decode_image_file(dir + "seed-rgb.png");
+  auto png8 = decode_image_file(dir + "seed-exif8.png");
+  auto webp3 = decode_image_file(dir + "seed-exif3.webp");
+  ASSERT_TRUE(plain.ok() && png8.ok() && webp3.ok());
+  EXPECT_EQ(png8->width, 12);
+  EXPECT_EQ(png8->height, 16);
+  EXPECT_EQ(png8->rgb, apply_exif_orientation(*plain, 8).rgb);
+  EXPECT_EQ(webp3->width, 16);
+  EXPECT_EQ(webp3->rgb, apply_exif_orientation(*plain, 3).rgb);
 }
 
 TEST(ImageDecode, BadInputGivesNamedErrors) {
