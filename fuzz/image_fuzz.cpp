@@ -11,7 +11,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   pocket::media::ImageLimits limits;
   limits.max_side = 4096;
   limits.max_pixels = 1 << 20;
-  (void)pocket::media::jpeg_exif_orientation({data, size});
+  (void)pocket::media::exif_orientation({data, size});
   auto img = pocket::media::decode_image_memory({data, size}, limits);
   if (!img) {
     if (img.error().message.empty()) __builtin_trap();
