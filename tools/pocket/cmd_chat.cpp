@@ -1,5 +1,6 @@
 // `pocket chat -m M`: interactive multi-turn chat with line editing. Commands: /reset, /system TEXT,
-// /think on|off, /help, /exit. Ctrl-C stops the current answer; Ctrl-D (or /exit) quits.
+// /think on|off, /audio FILE (attach a recording to the next message), /help, /exit. Ctrl-C stops the
+// current answer; Ctrl-D (or /exit) quits.
 #include <editline/readline.h>
 #include <unistd.h>
 
@@ -9,6 +10,7 @@
 #include <iostream>
 #include <memory>
 
+#include "audio_input.h"
 #include "chat_flags.h"
 #include "cli_util.h"
 #include "commands.h"
@@ -73,6 +75,8 @@ int run_chat(const ChatArgs& a) {
                 stack->session->context_size());
   }
   GenerateOptions gen = a.chat.generate_options();
+  AudioParts audio(*stack);
+  std::vector<ContentPart> attached;  // media parts waiting for the next message
   while (auto line = read_line(tty)) {
     std::string text = *line;
     if (text.find_first_not_of(" \t\r") == std::string::npos) continue;
@@ -101,13 +105,31 @@ int run_chat(const ChatArgs& a) {
       std::printf("[thinking %s]\n", conv.thinking() ? "on" : "off");
       continue;
     }
+    if (text.rfind("/audio ", 0) == 0) {
+      std::string path = text.substr(7);
+      path.erase(0, path.find_first_not_of(" \t"));
+      path.erase(path.find_last_not_of(" \t\r") + 1);
+      auto parts = audio.encode(path);
+      if (!parts) {
+        std::fprintf(stderr, "pocket: %s\n", parts.error().message.c_str());
+        continue;
+      }
+      attached.insert(attached.end(), parts->begin(), parts->end());
+      std::printf("[audio attached; it goes with your next message]\n");
+      continue;
+    }
     if (text[0] == '/') {
       std::printf("unknown command %s\n", text.c_str());
       print_help();
       continue;
     }
     g_interrupted.store(false);
-    auto reply = conv.send(ChatMessage::Text("user", text), gen,
+    ChatMessage message;
+    message.role = "user";
+    message.content = std::move(attached);
+    attached.clear();
+    message.content.push_back(ContentPart::Text(text));
+    auto reply = conv.send(std::move(message), gen,
                            [](std::string_view piece) {
                              std::fwrite(piece.data(), 1, piece.size(), stdout);
                              std::fflush(stdout);

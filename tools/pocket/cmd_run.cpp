@@ -5,6 +5,7 @@
 #include <iterator>
 #include <memory>
 
+#include "audio_input.h"
 #include "chat_flags.h"
 #include "cli_util.h"
 #include "commands.h"
@@ -17,6 +18,7 @@ struct RunArgs {
   std::string prompt;
   std::string prompt_file;
   std::string ids_out;
+  std::vector<std::string> audio;  // recordings, in order, before the prompt text
 };
 
 int run_run(const RunArgs& a) {
@@ -30,7 +32,16 @@ int run_run(const RunArgs& a) {
   if (!valid_utf8(prompt)) return report_error("the prompt is not valid UTF-8");
   auto stack = open_chat(a.chat);
   if (!stack) return report_error(stack.error().message);
-  auto reply = stack->conversation->send(ChatMessage::Text("user", prompt), a.chat.generate_options(),
+  ChatMessage message;
+  message.role = "user";
+  AudioParts audio(*stack);
+  for (const std::string& path : a.audio) {
+    auto parts = audio.encode(path);
+    if (!parts) return report_error(parts.error().message);
+    message.content.insert(message.content.end(), parts->begin(), parts->end());
+  }
+  message.content.push_back(ContentPart::Text(prompt));
+  auto reply = stack->conversation->send(std::move(message), a.chat.generate_options(),
                                          [](std::string_view piece) {
                                            std::fwrite(piece.data(), 1, piece.size(), stdout);
                                            std::fflush(stdout);
@@ -66,6 +77,9 @@ void add_run_command(CLI::App& app, int& exit_code) {
   cmd->add_option("-p,--prompt", args->prompt, "The user message");
   cmd->add_option("-f,--file", args->prompt_file, "Read the user message from a file ('-' = stdin)");
   cmd->add_option("--ids-out", args->ids_out, "Write the prompt and generated token ids to this file");
+  cmd->add_option("--audio", args->audio,
+                  "Audio file (WAV, FLAC, OGG, MP3) to give the model; repeatable; needs --mmproj. Recordings "
+                  "longer than 30 s are split into clips");
   cmd->callback([args, &exit_code] { exit_code = run_run(*args); });
 }
 

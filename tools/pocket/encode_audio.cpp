@@ -7,6 +7,9 @@
 #include <vector>
 
 #include "cli_util.h"
+#include "media/audio_clips.h"
+#include "media/audio_decode.h"
+#include "media/audio_encoder.h"
 #include "media/audio_tower.h"
 
 namespace pocket::cli {
@@ -43,6 +46,7 @@ Result<FeatureClip> read_feature_file(const std::string& path) {
   return c;
 }
 
+// Log-mel features of every clip of the recording (or of the --features-in file).
 Result<std::vector<FeatureClip>> load_clips(const EncodeAudioArgs& a) {
   std::vector<FeatureClip> clips;
   if (!a.features_in.empty()) {
@@ -51,7 +55,35 @@ Result<std::vector<FeatureClip>> load_clips(const EncodeAudioArgs& a) {
     clips.push_back(std::move(*c));
     return clips;
   }
-  return Error{a.audio + ": decoding audio files is not available in this build yet (use --features-in)"};
+  auto audio = media::decode_audio_file(a.audio);
+  if (!audio) return audio.error();
+  auto split = media::audio_clips_with_features(audio->samples);
+  if (!split) return Error{a.audio + ": " + split.error().message};
+  for (media::AudioClip& c : *split) clips.push_back({c.features.n_frames, std::move(c.features.data)});
+  return clips;
+}
+
+// The 12B's encoder-free projection works on the waveform: no features to write.
+int encode_unified(const EncodeAudioArgs& a, const MmprojFile& mmproj, const std::string& out,
+                   const std::string& preprocessed_out, ThreadPool& pool) {
+  if (!a.features_in.empty() || !preprocessed_out.empty()) {
+    return report_error(mmproj.path() +
+                        ": the gemma4ua audio projection reads the raw waveform, not log-mel "
+                        "features (--features-in / --preprocessed-out do not apply)");
+  }
+  auto enc = AudioEncoder::load(mmproj);
+  if (!enc) return report_error(enc.error().message);
+  auto clips = enc->encode_file(a.audio, pool);
+  if (!clips) return report_error(clips.error().message);
+  std::vector<float> rows;
+  int64_t n_soft = 0;
+  for (const AudioClipEmbedding& c : *clips) {
+    rows.insert(rows.end(), c.rows.begin(), c.rows.end());
+    n_soft += c.n_tokens;
+  }
+  if (Status st = write_raw_floats(out, rows); !st) return report_error(st.message());
+  std::printf("%lld\n", static_cast<long long>(n_soft));
+  return 0;
 }
 
 }  // namespace
@@ -66,9 +98,12 @@ void add_encode_audio_options(CLI::App* cmd, EncodeAudioArgs& args) {
 
 bool encode_audio_requested(const EncodeAudioArgs& a) { return !a.audio.empty() || !a.features_in.empty(); }
 
-int encode_audio(const EncodeAudioArgs& a, const GgufFile& mmproj, const std::string& out,
+int encode_audio(const EncodeAudioArgs& a, const MmprojFile& mmproj, const std::string& out,
                  const std::string& preprocessed_out, ThreadPool& pool) {
-  auto tower = AudioTower::load(mmproj);
+  if (!mmproj.has_audio()) return report_error(mmproj.path() + ": mmproj file has no audio encoder");
+  if (mmproj.audio().projector == AudioProjector::kGemma4UA)
+    return encode_unified(a, mmproj, out, preprocessed_out, pool);
+  auto tower = AudioTower::load(mmproj.gguf());
   if (!tower) return report_error(tower.error().message);
   auto clips = load_clips(a);
   if (!clips) return report_error(clips.error().message);

@@ -5,8 +5,8 @@
 #include <CLI/CLI.hpp>
 #include <string>
 
-#include "format/gguf.h"
 #include "kernels/thread_pool.h"
+#include "media/mmproj.h"
 
 namespace pocket::cli {
 
@@ -22,7 +22,7 @@ bool encode_audio_requested(const EncodeAudioArgs& a);
 
 // Runs the audio tower of `mmproj`; writes raw float32 [n_soft][n_text] to `out`, the log-mel features
 // [frames][128] to `preprocessed_out` when given, prints n_soft on stdout. Returns the exit code.
-int encode_audio(const EncodeAudioArgs& a, const GgufFile& mmproj, const std::string& out,
+int encode_audio(const EncodeAudioArgs& a, const MmprojFile& mmproj, const std::string& out,
                  const std::string& preprocessed_out, ThreadPool& pool);
 
 }  // namespace pocket::cli

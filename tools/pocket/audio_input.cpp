@@ -1,0 +1,38 @@
+#include "audio_input.h"
+
+#include <cstdio>
+
+#include "runtime/media_prompt.h"
+
+namespace pocket::cli {
+
+Result<std::vector<ContentPart>> AudioParts::encode(const std::string& path) {
+  if (!encoder_) {
+    if (!stack_.mmproj) {
+      return Error{"audio input needs the model's multimodal projector: pass --mmproj FILE (mmproj-*.gguf)"};
+    }
+    auto enc = AudioEncoder::load(*stack_.mmproj);
+    if (!enc) return enc.error();
+    encoder_ = std::make_unique<AudioEncoder>(std::move(enc).value());
+  }
+  auto clips = encoder_->encode_file(path, stack_.engine->pool());
+  if (!clips) return clips.error();
+  std::vector<ContentPart> parts;
+  int64_t tokens = 0, samples = 0;
+  for (AudioClipEmbedding& c : *clips) {
+    auto m = std::make_shared<MediaEmbedding>();
+    m->kind = MediaKind::kAudio;
+    m->n_tokens = c.n_tokens;
+    m->rows = std::move(c.rows);
+    m->fingerprint = media_fingerprint(m->rows);
+    tokens += c.n_tokens;
+    samples += c.n_samples;
+    parts.push_back(ContentPart::Audio(std::move(m)));
+  }
+  std::fprintf(stderr, "[audio %s: %.1f s, %zu clip%s, %lld tokens]\n", path.c_str(),
+               static_cast<double>(samples) / 16000.0, parts.size(), parts.size() == 1 ? "" : "s",
+               static_cast<long long>(tokens));
+  return parts;
+}
+
+}  // namespace pocket::cli
