@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <limits>
 
 #include "runtime/media_prompt.h"
 #include "text/tokenizer.h"
@@ -44,6 +46,42 @@ std::string_view stop_reason_name(StopReason r) {
       return "cancelled";
   }
   return "unknown";
+}
+
+TokenLogprob token_logprob(const Tokenizer& tokenizer, std::span<const float> logits, int32_t id, int top_n,
+                           bool render_control) {
+  // log p_i = x_i − (max + log Σ exp(x_j − max)), accumulated in double.
+  float mx = -std::numeric_limits<float>::infinity();
+  for (float x : logits) mx = std::max(mx, x);
+  double sum = 0.0;
+  for (float x : logits) sum += std::exp(static_cast<double>(x) - mx);
+  const double log_z = mx + std::log(sum);
+  TokenLogprob e;
+  e.id = id;
+  e.text = tokenizer.decode(std::span<const int32_t>(&id, 1), render_control);
+  e.logprob = static_cast<float>(logits[static_cast<size_t>(id)] - log_z);
+  if (top_n > 0) {
+    // One pass keeping the top_n best (ties: lower id first), then sort.
+    std::vector<std::pair<int32_t, float>> best;
+    auto worse = [](const std::pair<int32_t, float>& a, const std::pair<int32_t, float>& b) {
+      return a.second > b.second || (a.second == b.second && a.first < b.first);
+    };
+    for (size_t i = 0; i < logits.size(); ++i) {
+      const std::pair<int32_t, float> c{static_cast<int32_t>(i), logits[i]};
+      if (static_cast<int>(best.size()) < top_n) {
+        best.push_back(c);
+        std::push_heap(best.begin(), best.end(), worse);
+      } else if (worse(c, best.front())) {
+        std::pop_heap(best.begin(), best.end(), worse);
+        best.back() = c;
+        std::push_heap(best.begin(), best.end(), worse);
+      }
+    }
+    std::sort(best.begin(), best.end(), worse);
+    for (auto& [tid, x] : best) x = static_cast<float>(x - log_z);
+    e.top = std::move(best);
+  }
+  return e;
 }
 
 Result<GenerateResult> generate(Session& session, const Tokenizer& tokenizer, std::span<const int32_t> prompt,
@@ -114,6 +152,11 @@ Result<GenerateResult> generate(Session& session, const Tokenizer& tokenizer, st
             options.extra_stop_tokens.end()) {
       res.reason = StopReason::kEndOfGeneration;
       break;
+    }
+    if (options.logprobs >= 0) {
+      res.logprobs.push_back(token_logprob(tokenizer, *logits, tok, std::min(options.logprobs, 20),
+                                            options.render_control_tokens));
+      if (options.on_logprob) options.on_logprob(res.logprobs.back());
     }
     res.tokens.push_back(tok);
     res.text += decoder.push(tok);

@@ -32,6 +32,20 @@ class TokenConstraint {
   virtual bool complete() const = 0;
 };
 
+// Log-probability of a generated token under the model's distribution (log-softmax of the raw logits,
+// before temperature, penalties or other sampling transforms), with the most likely alternatives.
+struct TokenLogprob {
+  int32_t id = 0;
+  std::string text;  // decode({id}) (may be a partial UTF-8 sequence)
+  float logprob = 0.0f;
+  std::vector<std::pair<int32_t, float>> top;  // (id, logprob), most likely first
+};
+
+// Log-softmax entry for token `id` and the `top_n` most likely ids of `logits`; texts rendered as
+// decode() does (control tokens only when render_control).
+TokenLogprob token_logprob(const Tokenizer& tokenizer, std::span<const float> logits, int32_t id, int top_n,
+                           bool render_control = true);
+
 struct GenerateOptions {
   SamplingParams sampling = SamplingParams::gemma_defaults();
   int max_tokens = 512;                    // ≤ 0: until the context is full
@@ -39,6 +53,10 @@ struct GenerateOptions {
   std::vector<int32_t> extra_stop_tokens;  // in addition to the tokenizer's end-of-generation set
   bool render_control_tokens = false;      // stream control-token texts (e.g. for the thought parser)
   TokenConstraint* constraint = nullptr;   // restricts sampling (not owned); null: none
+  // Per-token log-probabilities: -1 off; 0..20: the chosen token's plus this many alternatives.
+  int logprobs = -1;
+  // Called with each generated token's entry (before its text reaches on_text) when logprobs >= 0.
+  std::function<void(const TokenLogprob&)> on_logprob;
 };
 
 struct GenerateResult {
@@ -48,6 +66,7 @@ struct GenerateResult {
   int64_t prompt_tokens = 0;  // evaluated for this call (after prefix reuse)
   double prefill_seconds = 0;
   double decode_seconds = 0;
+  std::vector<TokenLogprob> logprobs;  // one per generated token when options.logprobs >= 0
 };
 
 // Called with each new piece of complete UTF-8 text; return false to stop (like a cancel).

@@ -5,6 +5,8 @@
 #include <random>
 #include <set>
 
+#include "text/tokenizer.h"
+
 namespace pocket::server {
 namespace {
 
@@ -340,13 +342,18 @@ std::optional<ApiError> parse_request(const json& body, bool chat, const ParseLi
   }
   int64_t n = 1;
   if (f.integer("n", 1, 128, n) && n != 1) return invalid("n", "only n = 1 is supported", "unsupported_value");
-  bool logprobs = false;
-  if (f.boolean("logprobs", logprobs) && logprobs) {
-    return invalid("logprobs", "'logprobs' is not supported yet", "unsupported_value");
-  }
-  int64_t top_logprobs = 0;
-  if (f.integer("top_logprobs", 0, 20, top_logprobs) && top_logprobs > 0) {
-    return invalid("top_logprobs", "'top_logprobs' is not supported yet", "unsupported_value");
+  if (chat) {
+    bool logprobs = false;
+    f.boolean("logprobs", logprobs);
+    int64_t top_logprobs = 0;
+    const bool has_top = f.integer("top_logprobs", 0, 20, top_logprobs);
+    if (f.error) return f.error;
+    if (has_top && !logprobs) return invalid("top_logprobs", "'top_logprobs' needs 'logprobs': true");
+    if (logprobs) out.logprobs = static_cast<int>(top_logprobs);
+  } else {
+    int64_t logprobs = 0;  // legacy completions: the number of alternatives, 0..5
+    if (f.integer("logprobs", 0, 5, logprobs)) out.logprobs = static_cast<int>(logprobs);
+    if (f.error) return f.error;
   }
   int64_t max_tokens = chat ? 0 : 16;  // OpenAI's defaults: chat unlimited, completions 16
   f.integer("max_tokens", 1, INT32_MAX, max_tokens);
@@ -449,7 +456,48 @@ json tool_calls_json(const std::vector<ToolCall>& calls) {
   return out;
 }
 
-json chat_response(const Envelope& env, const Outcome& o) {
+namespace {
+
+json bytes_json(const std::string& text) {
+  json b = json::array();
+  for (unsigned char c : text) b.push_back(static_cast<int>(c));
+  return b;
+}
+
+}  // namespace
+
+json chat_logprobs_json(std::span<const TokenLogprob> entries, const Tokenizer& tokenizer) {
+  json content = json::array();
+  for (const TokenLogprob& e : entries) {
+    json top = json::array();
+    for (const auto& [id, lp] : e.top) {
+      const std::string t = tokenizer.decode(std::span<const int32_t>(&id, 1), /*render_control=*/true);
+      top.push_back({{"token", t}, {"logprob", lp}, {"bytes", bytes_json(t)}});
+    }
+    content.push_back(
+        {{"token", e.text}, {"logprob", e.logprob}, {"bytes", bytes_json(e.text)}, {"top_logprobs", top}});
+  }
+  return {{"content", content}};
+}
+
+json completion_logprobs_json(std::span<const TokenLogprob> entries, const Tokenizer& tokenizer, int64_t offset0) {
+  json tokens = json::array(), lps = json::array(), tops = json::array(), offsets = json::array();
+  int64_t at = offset0;
+  for (const TokenLogprob& e : entries) {
+    tokens.push_back(e.text);
+    lps.push_back(e.logprob);
+    json top = json::object();
+    for (const auto& [id, lp] : e.top) {
+      top[tokenizer.decode(std::span<const int32_t>(&id, 1), /*render_control=*/true)] = lp;
+    }
+    tops.push_back(top);
+    offsets.push_back(at);
+    at += static_cast<int64_t>(e.text.size());
+  }
+  return {{"tokens", tokens}, {"token_logprobs", lps}, {"top_logprobs", tops}, {"text_offset", offsets}};
+}
+
+json chat_response(const Envelope& env, const Outcome& o, const Tokenizer& tokenizer) {
   json msg = {{"role", "assistant"},
               {"content", o.content.empty() && !o.tool_calls.empty() ? json() : json(o.content)}};
   if (!o.reasoning.empty()) msg["reasoning_content"] = o.reasoning;
@@ -459,26 +507,30 @@ json chat_response(const Envelope& env, const Outcome& o) {
           {"created", env.created},
           {"model", env.model},
           {"system_fingerprint", "pocket"},
-          {"choices",
-           json::array({{{"index", 0}, {"message", msg}, {"logprobs", nullptr}, {"finish_reason", o.finish_reason}}})},
+          {"choices", json::array({{{"index", 0},
+                                    {"message", msg},
+                                    {"logprobs", o.with_logprobs ? chat_logprobs_json(o.logprobs, tokenizer) : json()},
+                                    {"finish_reason", o.finish_reason}}})},
           {"usage", usage_json(o)},
           {"timings", timings_json(o)}};
 }
 
-json completion_response(const Envelope& env, const Outcome& o) {
-  return {
-      {"id", env.id},
-      {"object", "text_completion"},
-      {"created", env.created},
-      {"model", env.model},
-      {"system_fingerprint", "pocket"},
-      {"choices",
-       json::array({{{"index", 0}, {"text", o.content}, {"logprobs", nullptr}, {"finish_reason", o.finish_reason}}})},
-      {"usage", usage_json(o)},
-      {"timings", timings_json(o)}};
+json completion_response(const Envelope& env, const Outcome& o, const Tokenizer& tokenizer) {
+  return {{"id", env.id},
+          {"object", "text_completion"},
+          {"created", env.created},
+          {"model", env.model},
+          {"system_fingerprint", "pocket"},
+          {"choices",
+           json::array({{{"index", 0},
+                         {"text", o.content},
+                         {"logprobs", o.with_logprobs ? completion_logprobs_json(o.logprobs, tokenizer, 0) : json()},
+                         {"finish_reason", o.finish_reason}}})},
+          {"usage", usage_json(o)},
+          {"timings", timings_json(o)}};
 }
 
-json chat_chunk(const Envelope& env, json delta, const char* finish_reason) {
+json chat_chunk(const Envelope& env, json delta, const char* finish_reason, json logprobs) {
   return {{"id", env.id},
           {"object", "chat.completion.chunk"},
           {"created", env.created},
@@ -486,11 +538,11 @@ json chat_chunk(const Envelope& env, json delta, const char* finish_reason) {
           {"system_fingerprint", "pocket"},
           {"choices", json::array({{{"index", 0},
                                     {"delta", std::move(delta)},
-                                    {"logprobs", nullptr},
+                                    {"logprobs", std::move(logprobs)},
                                     {"finish_reason", finish_reason ? json(finish_reason) : json()}}})}};
 }
 
-json completion_chunk(const Envelope& env, const std::string& text, const char* finish_reason) {
+json completion_chunk(const Envelope& env, const std::string& text, const char* finish_reason, json logprobs) {
   return {{"id", env.id},
           {"object", "text_completion"},
           {"created", env.created},
@@ -498,7 +550,7 @@ json completion_chunk(const Envelope& env, const std::string& text, const char* 
           {"system_fingerprint", "pocket"},
           {"choices", json::array({{{"index", 0},
                                     {"text", text},
-                                    {"logprobs", nullptr},
+                                    {"logprobs", std::move(logprobs)},
                                     {"finish_reason", finish_reason ? json(finish_reason) : json()}}})}};
 }
 

@@ -7,11 +7,16 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "runtime/generation.h"
 #include "text/chat_format.h"
+
+namespace pocket {
+class Tokenizer;
+}
 
 namespace pocket::server {
 
@@ -49,6 +54,9 @@ struct Request {
   std::vector<std::string> stop;
   ResponseFormat response_format = ResponseFormat::kText;
   nlohmann::json json_schema;  // kJsonSchema: the schema
+  // Token log-probabilities: -1 none; else the number of alternatives per token (chat: logprobs=true
+  // with top_logprobs 0..20; completions: the legacy integer logprobs 0..5).
+  int logprobs = -1;
 };
 
 struct ParseLimits {
@@ -74,6 +82,8 @@ struct Outcome {
   int64_t completion_tokens = 0;
   double prompt_seconds = 0;
   double decode_seconds = 0;
+  bool with_logprobs = false;
+  std::vector<TokenLogprob> logprobs;
 };
 
 // The response envelope: id, created time, model name.
@@ -87,11 +97,20 @@ nlohmann::json usage_json(const Outcome& o);
 nlohmann::json timings_json(const Outcome& o);
 // OpenAI tool_calls entries: {id, type: "function", function: {name, arguments (JSON text)}}.
 nlohmann::json tool_calls_json(const std::vector<ToolCall>& calls);
-nlohmann::json chat_response(const Envelope& env, const Outcome& o);
-nlohmann::json completion_response(const Envelope& env, const Outcome& o);
-// One "chat.completion.chunk" (or "text_completion" for /v1/completions) with this delta / text.
-nlohmann::json chat_chunk(const Envelope& env, nlohmann::json delta, const char* finish_reason);
-nlohmann::json completion_chunk(const Envelope& env, const std::string& text, const char* finish_reason);
+nlohmann::json chat_response(const Envelope& env, const Outcome& o, const Tokenizer& tokenizer);
+nlohmann::json completion_response(const Envelope& env, const Outcome& o, const Tokenizer& tokenizer);
+// One "chat.completion.chunk" (or "text_completion" for /v1/completions) with this delta / text and
+// the logprobs of the tokens it carries (null: none).
+nlohmann::json chat_chunk(const Envelope& env, nlohmann::json delta, const char* finish_reason,
+                          nlohmann::json logprobs = nullptr);
+nlohmann::json completion_chunk(const Envelope& env, const std::string& text, const char* finish_reason,
+                                nlohmann::json logprobs = nullptr);
+// Chat format: {"content": [{token, logprob, bytes, top_logprobs: [{token, logprob, bytes}]}]}.
+nlohmann::json chat_logprobs_json(std::span<const TokenLogprob> entries, const Tokenizer& tokenizer);
+// Legacy completions format: {tokens, token_logprobs, top_logprobs: [{text: logprob}], text_offset};
+// text offsets count from `offset0` bytes.
+nlohmann::json completion_logprobs_json(std::span<const TokenLogprob> entries, const Tokenizer& tokenizer,
+                                        int64_t offset0);
 // JSON text; invalid UTF-8 in strings (possible in raw model output) becomes U+FFFD.
 std::string to_text(const nlohmann::json& j);
 // "data: {...}\n\n"

@@ -5,6 +5,8 @@
 
 #include <cmath>
 
+#include "text/tokenizer.h"
+
 namespace pocket::server {
 namespace {
 
@@ -97,6 +99,53 @@ TEST(Api, ErrorsNameTheField) {
   EXPECT_EQ(e->param, "prompt");
 }
 
+// Tokens: 0 <pad>, 1 <eos>, 2 <bos>, 3 "Hi", 4 "▁there".
+Tokenizer tiny_tokenizer() {
+  TokenizerVocab v;
+  v.tokens = {"<pad>", "<eos>", "<bos>", "Hi", "\xE2\x96\x81there"};
+  v.types = std::vector<int32_t>(5, static_cast<int32_t>(TokenType::kNormal));
+  for (int i = 0; i < 3; ++i) v.types[i] = static_cast<int32_t>(TokenType::kControl);
+  v.bos = 2;
+  v.eos = 1;
+  return Tokenizer::from_vocab(std::move(v)).value();
+}
+
+TEST(Api, LogprobsParsingAndShapes) {
+  const json user = {{{"role", "user"}, {"content", "x"}}};
+  Request r;
+  EXPECT_FALSE(parse({{"messages", user}, {"logprobs", true}, {"top_logprobs", 3}}, r));
+  EXPECT_EQ(r.logprobs, 3);
+  Request none;
+  EXPECT_FALSE(parse({{"messages", user}}, none));
+  EXPECT_EQ(none.logprobs, -1);
+  Request bad;
+  auto e = parse({{"messages", user}, {"top_logprobs", 2}}, bad);  // without logprobs: true
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->param, "top_logprobs");
+  Request legacy;
+  EXPECT_FALSE(parse({{"prompt", "hi"}, {"logprobs", 2}}, legacy, false));
+  EXPECT_EQ(legacy.logprobs, 2);
+
+  // Log-softmax of logits [0, 0, 0, ln 2, 0]: p(3) = 2/6.
+  const Tokenizer tok = tiny_tokenizer();
+  const std::vector<float> logits = {0, 0, 0, std::log(2.0f), 0};
+  const TokenLogprob lp = token_logprob(tok, logits, 4, 2);
+  EXPECT_EQ(lp.text, " there");
+  EXPECT_NEAR(lp.logprob, std::log(1.0 / 6.0), 1e-6);
+  ASSERT_EQ(lp.top.size(), 2u);
+  EXPECT_EQ(lp.top[0].first, 3);
+  EXPECT_NEAR(lp.top[0].second, std::log(2.0 / 6.0), 1e-6);
+  EXPECT_EQ(lp.top[1].first, 0);  // ties: lowest id first
+  const json chat = chat_logprobs_json(std::vector<TokenLogprob>{lp}, tok);
+  EXPECT_EQ(chat["content"][0]["token"], " there");
+  EXPECT_EQ(chat["content"][0]["bytes"], json::parse("[32,116,104,101,114,101]"));
+  EXPECT_EQ(chat["content"][0]["top_logprobs"][0]["token"], "Hi");
+  const json legacy_json = completion_logprobs_json(std::vector<TokenLogprob>{lp, lp}, tok, 5);
+  EXPECT_EQ(legacy_json["text_offset"], json::parse("[5, 11]"));
+  EXPECT_EQ(legacy_json["tokens"][1], " there");
+  EXPECT_TRUE(legacy_json["top_logprobs"][0].contains("Hi"));
+}
+
 TEST(Api, ResponseShapes) {
   Outcome o;
   o.content = "";
@@ -107,7 +156,8 @@ TEST(Api, ResponseShapes) {
   o.cached_tokens = 4;
   o.completion_tokens = 5;
   const Envelope env{"chatcmpl-1", 1700000000, "m"};
-  const json r = chat_response(env, o);
+  const json r = chat_response(env, o, tiny_tokenizer());
+  EXPECT_TRUE(r["choices"][0]["logprobs"].is_null());
   EXPECT_EQ(r["object"], "chat.completion");
   const json& msg = r["choices"][0]["message"];
   EXPECT_TRUE(msg["content"].is_null());  // only tool calls

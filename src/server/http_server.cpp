@@ -345,6 +345,7 @@ std::shared_ptr<Prepared> HttpServer::Impl::prepare(const httplib::Request& req,
   o.sampling = r.sampling;
   o.max_tokens = r.max_tokens;
   o.stop_strings = r.stop;
+  o.logprobs = r.logprobs;
   o.render_control_tokens = chat;  // the chat parser needs the thought / tool-call markers
   if (r.tool_choice == ToolChoice::kNone && tool_call_token >= 0) o.sampling.suppress.push_back(tool_call_token);
   if (!p->forced.empty()) {
@@ -390,6 +391,8 @@ Outcome HttpServer::Impl::outcome(const Prepared& p, const JobResult& r, const S
   o.completion_tokens = static_cast<int64_t>(r.generation.tokens.size());
   o.prompt_seconds = r.prompt_seconds;
   o.decode_seconds = r.generation.decode_seconds;
+  o.with_logprobs = p.request.logprobs >= 0;
+  o.logprobs = r.generation.logprobs;
   return o;
 }
 
@@ -428,7 +431,7 @@ void HttpServer::Impl::generate(const httplib::Request& req, httplib::Response& 
     parts.tool_calls.insert(parts.tool_calls.end(), rest.tool_calls.begin(), rest.tool_calls.end());
   }
   const Outcome o = outcome(*p, r, parts);
-  send_json(res, 200, chat ? chat_response(p->env, o) : completion_response(p->env, o));
+  send_json(res, 200, chat ? chat_response(p->env, o, tok) : completion_response(p->env, o, tok));
 }
 
 void HttpServer::Impl::stream(const std::shared_ptr<Prepared>& p, httplib::DataSink& sink) {
@@ -442,14 +445,26 @@ void HttpServer::Impl::stream(const std::shared_ptr<Prepared>& p, httplib::DataS
   };
   StreamSplitter splitter;
   int calls = 0;
+  // Log-probabilities of tokens generated since the last chunk ride on the next chunk sent.
+  const bool with_logprobs = p->request.logprobs >= 0;
+  std::vector<TokenLogprob> pending;
+  int64_t text_offset = 0;  // completions: bytes of text already streamed
+  auto take_logprobs = [&]() -> json {
+    if (!with_logprobs || pending.empty()) return nullptr;
+    json j = chat ? chat_logprobs_json(pending, tok) : completion_logprobs_json(pending, tok, text_offset);
+    pending.clear();
+    return j;
+  };
   auto emit = [&](const StreamSplitter::Delta& d) {
     bool ok = true;
-    if (!d.reasoning.empty()) ok = send(chat_chunk(p->env, {{"reasoning_content", d.reasoning}}, nullptr)) && ok;
-    if (!d.content.empty()) ok = send(chat_chunk(p->env, {{"content", d.content}}, nullptr)) && ok;
+    if (!d.reasoning.empty()) {
+      ok = send(chat_chunk(p->env, {{"reasoning_content", d.reasoning}}, nullptr, take_logprobs())) && ok;
+    }
+    if (!d.content.empty()) ok = send(chat_chunk(p->env, {{"content", d.content}}, nullptr, take_logprobs())) && ok;
     for (const auto& call : d.tool_calls) {
       json tc = tool_calls_json({call})[0];
       tc["index"] = calls++;
-      ok = send(chat_chunk(p->env, {{"tool_calls", json::array({tc})}}, nullptr)) && ok;
+      ok = send(chat_chunk(p->env, {{"tool_calls", json::array({tc})}}, nullptr, take_logprobs())) && ok;
     }
     return ok;
   };
@@ -458,8 +473,12 @@ void HttpServer::Impl::stream(const std::shared_ptr<Prepared>& p, httplib::DataS
     splitter.push(p->forced);
   }
   Job job{p->prompt, p->options, nullptr, &p->cancel};
+  if (with_logprobs) job.options.on_logprob = [&](const TokenLogprob& e) { pending.push_back(e); };
   job.on_text = [&](std::string_view piece) {
-    return chat ? emit(splitter.push(piece)) : send(completion_chunk(p->env, std::string(piece), nullptr));
+    if (chat) return emit(splitter.push(piece));
+    json lp = take_logprobs();
+    text_offset += static_cast<int64_t>(piece.size());
+    return send(completion_chunk(p->env, std::string(piece), nullptr, std::move(lp)));
   };
   const JobResult r = scheduler.run(job);
   if (r.status == JobResult::Status::kCancelled || p->cancel.load()) return sink.done();
@@ -475,8 +494,8 @@ void HttpServer::Impl::stream(const std::shared_ptr<Prepared>& p, httplib::DataS
     }
     Outcome o = outcome(*p, r, parts);
     o.finish_reason = finish_reason(r.generation.reason, calls > 0);
-    json last = chat ? chat_chunk(p->env, json::object(), o.finish_reason.c_str())
-                     : completion_chunk(p->env, "", o.finish_reason.c_str());
+    json last = chat ? chat_chunk(p->env, json::object(), o.finish_reason.c_str(), take_logprobs())
+                     : completion_chunk(p->env, "", o.finish_reason.c_str(), take_logprobs());
     last["timings"] = timings_json(o);  // an extension (the chat page shows tokens/s); clients ignore it
     send(std::move(last));
     if (usage) {

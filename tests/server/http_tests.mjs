@@ -122,6 +122,45 @@ test("greedy_deterministic_and_equal_to_pocket_run", () => withServer(["--slots"
   assertEq(c.choices[0].message.content, trimAscii(out2), "same sample as pocket run --seed 1234");
 }));
 
+test("logprobs_chat_and_completions_stream_equals_whole", () => withServer([], async (url) => {
+  // Chat: one entry per generated token; greedy picks the most likely token, so it heads top_logprobs.
+  const body = { messages: hello, max_tokens: 10, temperature: 0, logprobs: true, top_logprobs: 3 };
+  const whole = (await post(`${url}/v1/chat/completions`, body)).json;
+  const content = whole.choices[0].logprobs.content;
+  assertEq(content.length, whole.usage.completion_tokens, "one logprob entry per token");
+  for (const e of content) {
+    assert(e.logprob <= 0, "log-probabilities are <= 0");
+    assertEq(e.top_logprobs.length, 3, "three alternatives");
+    assertEq(e.top_logprobs[0].token, e.token, "greedy token is the most likely");
+    assert(Math.abs(e.top_logprobs[0].logprob - e.logprob) < 1e-6, "its logprob heads the list");
+    assertEq(e.bytes, [...Buffer.from(e.token, "utf8")], "bytes are the token's UTF-8");
+    const mass = e.top_logprobs.reduce((s, t) => s + Math.exp(t.logprob), 0);
+    assert(mass <= 1 + 1e-5, "alternatives' probability mass <= 1");
+  }
+  const s = await postStream(`${url}/v1/chat/completions`, body);
+  // The stream reuses the cached prompt (other batch split), so values agree to f32 rounding only.
+  const streamed = s.events.slice(0, -1).flatMap((c) => c.choices?.[0]?.logprobs?.content ?? []);
+  assertEq(streamed.map((e) => e.token), content.map((e) => e.token), "streamed tokens = non-streamed");
+  streamed.forEach((e, i) => assert(Math.abs(e.logprob - content[i].logprob) < 1e-4, "streamed logprob within 1e-4"));
+  const plain = (await post(`${url}/v1/chat/completions`, { messages: hello, max_tokens: 4 })).json;
+  assertEq(plain.choices[0].logprobs, null, "no logprobs unless asked");
+  // Completions (legacy shape): the tokens spell the text, offsets count bytes.
+  const cbody = { prompt: "The sea is", max_tokens: 8, temperature: 0, logprobs: 2 };
+  const c = (await post(`${url}/v1/completions`, cbody)).json;
+  const lp = c.choices[0].logprobs;
+  assertEq(lp.tokens.join(""), c.choices[0].text, "tokens spell the text");
+  assertEq(lp.tokens.length, c.usage.completion_tokens, "one entry per token");
+  let at = 0;
+  lp.tokens.forEach((t, i) => {
+    assertEq(lp.text_offset[i], at, "text offset");
+    at += Buffer.byteLength(t, "utf8");
+    assert(Math.abs(lp.top_logprobs[i][t] - lp.token_logprobs[i]) < 1e-6, "chosen token is in its top list");
+  });
+  const cs = await postStream(`${url}/v1/completions`, cbody);
+  const ctoks = cs.events.slice(0, -1).flatMap((e) => e.choices?.[0]?.logprobs?.tokens ?? []);
+  assertEq(ctoks, lp.tokens, "streamed completion logprobs = non-streamed");
+}));
+
 test("stop_strings_and_max_tokens", () => withServer([], async (url) => {
   const body = { messages: hello, max_tokens: 24, temperature: 0 };
   const full = (await post(`${url}/v1/chat/completions`, body)).json.choices[0].message.content;
@@ -287,7 +326,8 @@ test("bad_requests_get_openai_errors", () => withServer(["--max-body", "20000", 
     [{ messages: hello, stream: "yes" }, 400, "invalid_type", "stream"],
     [{ messages: hello, stop: 7 }, 400, "invalid_type", "stop"],
     [{ messages: hello, n: 2 }, 400, "unsupported_value", "n"],
-    [{ messages: hello, logprobs: true }, 400, "unsupported_value", "logprobs"],
+    [{ messages: hello, top_logprobs: 2 }, 400, "invalid_value", "top_logprobs"],
+    [{ messages: hello, logprobs: true, top_logprobs: 21 }, 400, "invalid_value", "top_logprobs"],
     [{ messages: hello, logit_bias: { "999999999": 1 } }, 400, "invalid_value", "logit_bias"],
     [{ messages: hello, tools: [{ type: "function", function: {} }] }, 400, "invalid_value", "tools[0].function.name"],
     [{ messages: hello, tool_choice: { type: "function", function: { name: "nope" } }, tools: [{ type: "function", function: { name: "f" } }] }, 400, "invalid_value", "tool_choice"],
@@ -305,7 +345,7 @@ test("bad_requests_get_openai_errors", () => withServer(["--max-body", "20000", 
     assert(e && typeof e.message === "string" && e.message.length > 0, `error JSON for ${JSON.stringify(body).slice(0, 80)}: ${r.text}`);
     assertEq([r.status, e.code, e.param, e.type], [status, code, param, "invalid_request_error"], `${JSON.stringify(body).slice(0, 100)} -> ${e.message}`);
   }
-  const image = await post(chat, cases[23][0]);
+  const image = await post(chat, cases.find((c) => JSON.stringify(c[0]).includes("image_url"))[0]);
   assert(image.json.error.message.includes("image input is not supported"), image.json.error.message);
   const big = await post(chat, { messages: [{ role: "user", content: "x".repeat(30000) }] });
   assertEq([big.status, big.json?.error?.code], [413, "request_too_large"], big.text);
