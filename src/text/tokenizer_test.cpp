@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <ctime>
+
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -428,17 +430,20 @@ TEST(RealGemmaVocab, SpecTestVectorsChatPromptAndOneMegabyteWellUnderASecond) {
     text += words[rng() % (sizeof(words) / sizeof(words[0]))];
     text += ' ';
   }
-  const auto t0 = std::chrono::steady_clock::now();
+  // CPU time of this (single-threaded) process, so a loaded CI machine does not fail the test; the
+  // bounds catch super-linear behaviour (which costs minutes), not small regressions (bench's job).
+  auto cpu_seconds = [] { return static_cast<double>(std::clock()) / CLOCKS_PER_SEC; };
+  const double t0 = cpu_seconds();
   const V out = t.encode(text, false, false);
-  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::printf("encoded %zu bytes into %zu tokens in %.3f s\n", text.size(), out.size(), secs);
-  EXPECT_LT(secs, 0.5);
+  const double secs = cpu_seconds() - t0;
+  std::printf("encoded %zu bytes into %zu tokens in %.3f s CPU\n", text.size(), out.size(), secs);
+  EXPECT_LT(secs, 1.0);
   EXPECT_EQ(t.decode(out), text);
   // The worst case for BPE: 1 MB without a single space.
   const std::string nospace(1000000, 'x');
-  const auto t1 = std::chrono::steady_clock::now();
+  const double t1 = cpu_seconds();
   EXPECT_FALSE(t.encode(nospace, false, false).empty());
-  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count(), 1.0);
+  EXPECT_LT(cpu_seconds() - t1, 1.0);
 }
 
 }  // namespace
