@@ -146,6 +146,39 @@ std::span<const uint8_t> webp_exif(std::span<const uint8_t> b) {
   return {};
 }
 
+// The palette colour of the first frame's transparent index (graphic control extension before the first
+// image descriptor; local colour table if the frame has one, else the global one). Leaves `rgb` as is when
+// the frame declares no transparency or the file ends early.
+void gif_transparent_colour(std::span<const uint8_t> b, uint8_t rgb[3]) {
+  if (b.size() < 13) return;
+  auto table_bytes = [](uint8_t packed) { return (packed & 0x80) ? size_t{3} << ((packed & 7) + 1) : size_t{0}; };
+  size_t pos = 13;
+  const size_t global_at = pos, global_len = table_bytes(b[10]);
+  pos += global_len;
+  int transparent = -1;
+  while (pos < b.size()) {
+    const uint8_t block = b[pos++];
+    if (block == 0x21) {  // extension: label, then sub-blocks
+      if (pos >= b.size()) return;
+      const uint8_t label = b[pos++];
+      if (label == 0xF9 && pos + 5 <= b.size() && b[pos] >= 4) transparent = (b[pos + 1] & 1) ? b[pos + 4] : -1;
+      while (pos < b.size() && b[pos] != 0) pos += 1 + b[pos];
+      ++pos;
+    } else if (block == 0x2C) {  // first image descriptor
+      if (transparent < 0 || pos + 9 > b.size()) return;
+      const size_t local_len = table_bytes(b[pos + 8]);
+      const size_t at = local_len ? pos + 9 : global_at;
+      const size_t len = local_len ? local_len : global_len;
+      const size_t entry = static_cast<size_t>(transparent) * 3;
+      if (entry + 3 > len || at + entry + 3 > b.size()) return;
+      for (int c = 0; c < 3; ++c) rgb[c] = b[at + entry + c];
+      return;
+    } else {
+      return;
+    }
+  }
+}
+
 std::string hex_prefix(std::span<const uint8_t> bytes) {
   std::string s;
   char buf[4];
@@ -271,8 +304,10 @@ Result<Image> decode_with_codec(ImageFormat f, std::span<const uint8_t> bytes, c
   if (f == ImageFormat::kBmp && !bmp_pixels_present(bytes)) {
     return Error{"truncated BMP image (pixel data shorter than " + std::to_string(w) + "x" + std::to_string(h) + ")"};
   }
+  // GIF: decode with alpha so transparent pixels can be given their palette colour below.
+  const bool gif = f == ImageFormat::kGif;
   int dw = 0, dh = 0, dc = 0;
-  std::unique_ptr<stbi_uc, StbiFree> px(stbi_load_from_memory(bytes.data(), len, &dw, &dh, &dc, 3));
+  std::unique_ptr<stbi_uc, StbiFree> px(stbi_load_from_memory(bytes.data(), len, &dw, &dh, &dc, gif ? 4 : 3));
   if (!px) {
     const char* why = stbi_failure_reason();
     return Error{"corrupt or truncated " + name + " image (" + (why ? why : "decoding failed") + ")"};
@@ -281,7 +316,23 @@ Result<Image> decode_with_codec(ImageFormat f, std::span<const uint8_t> bytes, c
   Image img;
   img.width = w;
   img.height = h;
-  img.rgb.assign(px.get(), px.get() + static_cast<size_t>(w) * h * 3);
+  const size_t n = static_cast<size_t>(w) * h;
+  if (!gif) {
+    img.rgb.assign(px.get(), px.get() + n * 3);
+    return img;
+  }
+  // PIL reads a GIF's first frame as palette indices, so convert("RGB") shows a transparent pixel as the
+  // palette colour of the transparent index; stb leaves it (0, 0, 0, alpha 0).
+  uint8_t fill[3] = {0, 0, 0};
+  gif_transparent_colour(bytes, fill);
+  img.rgb.resize(n * 3);
+  for (size_t i = 0; i < n; ++i) {
+    const uint8_t* p = px.get() + i * 4;
+    const uint8_t* src = p[3] == 0 ? fill : p;
+    img.rgb[i * 3 + 0] = src[0];
+    img.rgb[i * 3 + 1] = src[1];
+    img.rgb[i * 3 + 2] = src[2];
+  }
   return img;
 }
 
