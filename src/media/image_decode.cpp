@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <climits>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <memory>
@@ -22,6 +23,19 @@
 // stb_image: only the formats it decodes for us (JPEG goes to libjpeg-turbo, see jpeg_decode.h; formats
 // without magic bytes, like TGA, must not match arbitrary data), and no stdio (files are read here, with
 // the size limit applied first).
+//
+// Every stb allocation goes through a per-thread cap set from the checked header dimensions just before
+// stb runs: stb grows its zlib output buffer on demand, so a small PNG whose IDAT inflates far beyond
+// what width × height needs (a zlib bomb) would otherwise reach gigabytes before stb notices. This
+// thread_local is the one piece of global state here, confined to the allocator hook.
+namespace pocket::media::stb_alloc {
+thread_local size_t cap = SIZE_MAX;
+inline void* malloc_capped(size_t n) { return n > cap ? nullptr : std::malloc(n); }
+inline void* realloc_capped(void* p, size_t n) { return n > cap ? nullptr : std::realloc(p, n); }
+}  // namespace pocket::media::stb_alloc
+#define STBI_MALLOC(sz) pocket::media::stb_alloc::malloc_capped(sz)
+#define STBI_REALLOC(p, newsz) pocket::media::stb_alloc::realloc_capped(p, newsz)
+#define STBI_FREE(p) std::free(p)
 #define STB_IMAGE_IMPLEMENTATION
 #define STBI_ONLY_PNG
 #define STBI_ONLY_BMP
@@ -118,6 +132,19 @@ bool bmp_pixels_present(std::span<const uint8_t> b) {
   const int64_t abs_h = h < 0 ? -h : h;
   const int64_t row_bytes = ((w * bpp + 31) / 32) * 4;
   return static_cast<int64_t>(offset) + row_bytes * abs_h <= static_cast<int64_t>(b.size());
+}
+
+// Whether every PNG chunk's declared length fits in the file and IEND is reached. stb_image allocates
+// for a chunk's declared length before reading it, so a few bytes claiming a 2 GB IDAT would cost 2 GB.
+bool png_chunks_complete(std::span<const uint8_t> b) {
+  size_t pos = 8;
+  while (pos + 12 <= b.size()) {
+    const uint64_t len = (uint64_t{b[pos]} << 24) | (b[pos + 1] << 16) | (b[pos + 2] << 8) | b[pos + 3];
+    if (len > b.size() - pos - 12) return false;
+    if (std::memcmp(&b[pos + 4], "IEND", 4) == 0) return true;
+    pos += 12 + len;
+  }
+  return false;
 }
 
 // The eXIf chunk's data (TIFF, sometimes with an "Exif\0\0" prefix) of a PNG, or empty.
@@ -301,15 +328,27 @@ Result<Image> decode_with_codec(ImageFormat f, std::span<const uint8_t> bytes, c
     const char* why = stbi_failure_reason();
     return Error{"corrupt or truncated " + name + " image (header: " + (why ? why : "unreadable") + ")"};
   }
+  if (f == ImageFormat::kPng && !png_chunks_complete(bytes)) {
+    return Error{"truncated PNG image (a chunk runs past the end of the data)"};
+  }
   if (f == ImageFormat::kBmp && !bmp_pixels_present(bytes)) {
     return Error{"truncated BMP image (pixel data shorter than " + std::to_string(w) + "x" + std::to_string(h) + ")"};
   }
   // GIF: decode with alpha so transparent pixels can be given their palette colour below.
   const bool gif = f == ImageFormat::kGif;
+  // Largest buffer stb legitimately needs: 16-bit RGBA rows plus filter bytes (8·w·h + h), doubled by its
+  // grow-by-two policy, or twice the compressed data; anything beyond is a zlib bomb.
+  const size_t legit = std::max<size_t>(16 * static_cast<size_t>(w) * h + 2 * static_cast<size_t>(h), 2 * bytes.size());
+  stb_alloc::cap = legit + (size_t{16} << 20);
   int dw = 0, dh = 0, dc = 0;
   std::unique_ptr<stbi_uc, StbiFree> px(stbi_load_from_memory(bytes.data(), len, &dw, &dh, &dc, gif ? 4 : 3));
+  stb_alloc::cap = SIZE_MAX;
   if (!px) {
     const char* why = stbi_failure_reason();
+    if (why && std::strcmp(why, "outofmem") == 0) {
+      return Error{"corrupt " + name + " image (its data expands far beyond " + std::to_string(w) + "x" +
+                   std::to_string(h) + " pixels: decompression bomb?)"};
+    }
     return Error{"corrupt or truncated " + name + " image (" + (why ? why : "decoding failed") + ")"};
   }
   if (dw != w || dh != h) return Error{"corrupt " + name + " image (size changed while decoding)"};

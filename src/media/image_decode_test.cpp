@@ -239,6 +239,18 @@ TEST(ImageDecode, SizeLimitsAreCheckedFromTheHeader) {
   EXPECT_NE(z.find("zero-size PNG image (0x8)"), std::string::npos) << z;
 }
 
+TEST(ImageDecode, CompressionBombsAndOverlongChunksAreRefused) {
+  // 65 KB PNG declaring 16×16 whose IDAT inflates to 64 MB, and a fuzzer find whose chunk claims ~2 GB:
+  // both fail fast with a clear error instead of allocating what the data claims.
+  const std::string dir = std::string(POCKET_SOURCE_DIR) + "/tests/corpus/image/";
+  auto bomb = decode_image_file(dir + "bomb-zlib-64mb.png");
+  ASSERT_FALSE(bomb.ok());
+  EXPECT_NE(bomb.error().message.find("decompression bomb"), std::string::npos) << bomb.error().message;
+  auto overlong = decode_image_file(dir + "oom-png-chunk-length-past-end.png");
+  ASSERT_FALSE(overlong.ok());
+  EXPECT_NE(overlong.error().message.find("truncated PNG"), std::string::npos) << overlong.error().message;
+}
+
 TEST(ImageDecode, FileErrorsNameThePath) {
   auto missing = decode_image_file("/nonexistent/photo.jpg");
   ASSERT_FALSE(missing.ok());
