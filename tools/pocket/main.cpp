@@ -16,6 +16,8 @@ int main(int argc, char** argv) {
   pocket::cli::add_logits_command(app, exit_code);
   pocket::cli::add_generate_command(app, exit_code);
   pocket::cli::add_synth_command(app, exit_code);
+  pocket::cli::add_synth_mmproj_command(app, exit_code);
+  pocket::cli::add_encode_command(app, exit_code);
   pocket::cli::add_tokenize_command(app, exit_code);
   pocket::cli::add_detokenize_command(app, exit_code);
   pocket::cli::add_vocab_import_command(app, exit_code);
