@@ -103,7 +103,7 @@ int run_encode(const EncodeArgs& a) {
   ThreadPool pool(a.threads);
   if (encode_audio_requested(a.audio)) {
     if (!a.image.empty() || !a.pixels.empty()) return report_error("give either an image or audio, not both");
-    return encode_audio(a.audio, mmproj->gguf(), a.out, a.preprocessed_out, pool);
+    return encode_audio(a.audio, *mmproj, a.out, a.preprocessed_out, pool);
   }
   return encode_image(a, *mmproj, pool);
 }
