@@ -20,6 +20,12 @@ add_test(NAME vision.preprocess.pixel_tensor_matches_hf_reference_max_abs_1e-6
 set_tests_properties(vision.preprocess.pixel_tensor_matches_hf_reference_max_abs_1e-6 PROPERTIES LABELS vision
                      TIMEOUT 600)
 
+# Bad images through the CLI: one-line errors naming the problem, never a crash or a hang.
+add_test(NAME vision.preprocess.bad_images_one_line_errors_no_crash
+         COMMAND bash ${_vision_dir}/bad_images.sh $<TARGET_FILE:pocket> ${CMAKE_SOURCE_DIR}/tests/corpus/image
+                 ${_vision_work}/bad-images)
+set_tests_properties(vision.preprocess.bad_images_one_line_errors_no_crash PROPERTIES LABELS vision TIMEOUT 300)
+
 # The vision tower (`pocket encode --pixels`) against the torch reference written from the spec
 # (tests/reference/vision_tower_ref.py, HF semantics, tanh-GELU) on random-weight synthetic mmprojs
 # and a random pixel tensor. f32 files: only summation order differs. f16 / q8_0 files: pocket rounds
