@@ -8,6 +8,7 @@
 #include <libexif/exif-data.h>
 #include <sys/stat.h>
 #include <webp/decode.h>
+#include <webp/demux.h>
 
 #include <cerrno>
 #include <climits>
@@ -53,6 +54,9 @@ struct StbiFree {
 };
 struct WebpFree {
   void operator()(uint8_t* p) const { WebPFree(p); }
+};
+struct AnimDecoderDelete {
+  void operator()(WebPAnimDecoder* p) const { WebPAnimDecoderDelete(p); }
 };
 struct ExifUnref {
   void operator()(ExifData* p) const { exif_data_unref(p); }
@@ -296,6 +300,37 @@ Status check_dimensions(ImageFormat f, int64_t w, int64_t h, const ImageLimits& 
   return Status::Ok();
 }
 
+// First frame of an animated WebP, composed on the canvas as PIL's WebPAnimDecoder-based reader shows it
+// (non-premultiplied RGBA on a zero-filled canvas; alpha then dropped).
+Result<Image> decode_webp_first_frame(std::span<const uint8_t> bytes, int canvas_w, int canvas_h) {
+  WebPAnimDecoderOptions opts;
+  if (!WebPAnimDecoderOptionsInit(&opts)) return Error{"WebP animation decoder unavailable"};
+  opts.color_mode = MODE_RGBA;
+  opts.use_threads = 0;
+  const WebPData data{bytes.data(), bytes.size()};
+  std::unique_ptr<WebPAnimDecoder, AnimDecoderDelete> dec(WebPAnimDecoderNew(&data, &opts));
+  if (!dec) return Error{"corrupt or truncated animated WebP image"};
+  WebPAnimInfo info;
+  if (!WebPAnimDecoderGetInfo(dec.get(), &info) || static_cast<int>(info.canvas_width) != canvas_w ||
+      static_cast<int>(info.canvas_height) != canvas_h) {
+    return Error{"corrupt animated WebP image (canvas size)"};
+  }
+  uint8_t* rgba = nullptr;
+  int timestamp = 0;
+  if (!WebPAnimDecoderGetNext(dec.get(), &rgba, &timestamp) || !rgba) {
+    return Error{"corrupt or truncated animated WebP image (first frame)"};
+  }
+  Image img;
+  img.width = canvas_w;
+  img.height = canvas_h;
+  const size_t n = static_cast<size_t>(canvas_w) * canvas_h;
+  img.rgb.resize(n * 3);
+  for (size_t i = 0; i < n; ++i) {
+    for (int c = 0; c < 3; ++c) img.rgb[i * 3 + c] = rgba[i * 4 + c];
+  }
+  return img;
+}
+
 Result<Image> decode_webp(std::span<const uint8_t> bytes, const ImageLimits& limits) {
   WebPBitstreamFeatures features;
   const VP8StatusCode st = WebPGetFeatures(bytes.data(), bytes.size(), &features);
@@ -304,7 +339,7 @@ Result<Image> decode_webp(std::span<const uint8_t> bytes, const ImageLimits& lim
   if (Status s = check_dimensions(ImageFormat::kWebp, features.width, features.height, limits); !s) {
     return s.error();
   }
-  if (features.has_animation) return Error{"animated WebP images are not supported (give one frame as a still image)"};
+  if (features.has_animation) return decode_webp_first_frame(bytes, features.width, features.height);
   int w = 0, h = 0;
   std::unique_ptr<uint8_t, WebpFree> px(WebPDecodeRGB(bytes.data(), bytes.size(), &w, &h));
   if (!px) return Error{"corrupt or truncated WebP image (decoding failed)"};

@@ -1,6 +1,7 @@
-// Image decoding: PNG, JPEG (EXIF orientation applied), WebP, BMP and GIF (first frame), from a file or
-// from memory, into 8-bit RGB. Codecs come from Debian: libjpeg-turbo (JPEG, with PIL's settings, so
-// pixels equal the reference's), stb_image (PNG, BMP, GIF) and libwebp; nothing is hand-written.
+// Image decoding: PNG, JPEG, WebP (first frame if animated), BMP and GIF (first frame), EXIF orientation
+// applied, from a file or from memory, into 8-bit RGB. Codecs come from Debian: libjpeg-turbo (JPEG,
+// with PIL's settings, so pixels equal the reference's), stb_image (PNG, BMP, GIF) and libwebp (+demux
+// for animations); nothing is hand-written.
 //
 // Conversion to RGB follows what the Hugging Face reference does to a PIL image (`load_image`:
 // ImageOps.exif_transpose — EXIF orientation of JPEG, PNG and WebP — then convert("RGB")):
