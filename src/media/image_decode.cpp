@@ -1,8 +1,7 @@
-// Image decoding through stb_image (PNG, JPEG, BMP, GIF) and libwebp (WebP); EXIF orientation through
-// libexif. Every size is checked from the header before pixels are decoded. The only parsing done here
-// is of container structure that the codecs do not check themselves (JPEG segment walk for EXIF and a
-// missing end-of-image marker, BMP pixel-array bounds), so truncated files give a clear error instead of
-// silently decoded garbage.
+// Image decoding: libjpeg-turbo (JPEG, jpeg_decode.cpp), stb_image (PNG, BMP, GIF), libwebp (WebP), EXIF
+// orientation through libexif. Every size is checked from the header (image_container.h) before pixels
+// are decoded, and the container checks there turn truncated or lying files into clear errors instead
+// of silently decoded garbage or huge allocations.
 #include "media/image_decode.h"
 
 #include <libexif/exif-data.h>
@@ -19,6 +18,7 @@
 #include <memory>
 #include <string_view>
 
+#include "media/image_container.h"
 #include "media/jpeg_decode.h"
 
 // stb_image: only the formats it decodes for us (JPEG goes to libjpeg-turbo, see jpeg_decode.h; formats
@@ -62,154 +62,6 @@ struct ExifUnref {
   void operator()(ExifData* p) const { exif_data_unref(p); }
 };
 
-uint16_t read_be16(const uint8_t* p) { return static_cast<uint16_t>((p[0] << 8) | p[1]); }
-uint32_t read_le32(const uint8_t* p) {
-  return static_cast<uint32_t>(p[0]) | (static_cast<uint32_t>(p[1]) << 8) | (static_cast<uint32_t>(p[2]) << 16) |
-         (static_cast<uint32_t>(p[3]) << 24);
-}
-
-// What the JPEG segment walk finds: whether the stream reaches its end-of-image marker, and the EXIF
-// payload ("Exif\0\0" + TIFF data) of the first APP1 segment carrying one.
-struct JpegLayout {
-  bool complete = false;
-  std::span<const uint8_t> exif;
-  int64_t width = -1, height = -1;  // from the first start-of-frame segment
-};
-
-bool is_start_of_frame(uint8_t m) {
-  return m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC;  // not DHT, JPG, DAC
-}
-
-JpegLayout walk_jpeg(std::span<const uint8_t> b) {
-  JpegLayout out;
-  const size_t n = b.size();
-  size_t pos = 2;  // after SOI
-  while (pos < n) {
-    if (b[pos] != 0xFF) {  // stray byte between segments: tolerated, like libjpeg
-      ++pos;
-      continue;
-    }
-    while (pos < n && b[pos] == 0xFF) ++pos;  // fill bytes
-    if (pos >= n) break;
-    const uint8_t marker = b[pos++];
-    if (marker == 0xD9) {
-      out.complete = true;
-      break;
-    }
-    if (marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7) || marker == 0x00) continue;  // no length
-    if (pos + 2 > n) break;
-    const size_t len = read_be16(&b[pos]);
-    if (len < 2 || pos + len > n) break;
-    if (marker == 0xE1 && out.exif.empty() && len >= 2 + 6 && std::memcmp(&b[pos + 2], "Exif\0\0", 6) == 0) {
-      out.exif = b.subspan(pos + 2, len - 2);
-    }
-    if (is_start_of_frame(marker) && out.width < 0 && len >= 7) {
-      out.height = read_be16(&b[pos + 3]);
-      out.width = read_be16(&b[pos + 5]);
-    }
-    pos += len;
-    if (marker == 0xDA) {
-      // Entropy-coded data runs to the next marker that is neither a stuffed 0xFF00 nor a restart.
-      while (pos + 1 < n) {
-        const uint8_t next = b[pos + 1];
-        if (b[pos] == 0xFF && next != 0x00 && next != 0xFF && !(next >= 0xD0 && next <= 0xD7)) break;
-        ++pos;
-      }
-      if (pos + 1 >= n) break;
-    }
-  }
-  return out;
-}
-
-// For uncompressed BMPs (BI_RGB / BI_BITFIELDS with a BITMAPINFOHEADER or later), whether the file holds
-// the whole pixel array. stb_image reads missing bytes as zeros, so this is where truncation shows.
-bool bmp_pixels_present(std::span<const uint8_t> b) {
-  if (b.size() < 34) return false;
-  const uint32_t offset = read_le32(&b[10]);
-  const uint32_t dib_size = read_le32(&b[14]);
-  if (dib_size < 40) return true;  // OS/2 core header: leave it to stb
-  const int64_t w = static_cast<int32_t>(read_le32(&b[18]));
-  const int64_t h = static_cast<int32_t>(read_le32(&b[22]));
-  const int64_t bpp = b[28] | (b[29] << 8);
-  const uint32_t compression = read_le32(&b[30]);
-  if (compression != 0 && compression != 3) return true;  // RLE etc.: variable length
-  const int64_t abs_h = h < 0 ? -h : h;
-  const int64_t row_bytes = ((w * bpp + 31) / 32) * 4;
-  return static_cast<int64_t>(offset) + row_bytes * abs_h <= static_cast<int64_t>(b.size());
-}
-
-// Whether every PNG chunk's declared length fits in the file and IEND is reached. stb_image allocates
-// for a chunk's declared length before reading it, so a few bytes claiming a 2 GB IDAT would cost 2 GB.
-bool png_chunks_complete(std::span<const uint8_t> b) {
-  size_t pos = 8;
-  while (pos + 12 <= b.size()) {
-    const uint64_t len = (uint64_t{b[pos]} << 24) | (b[pos + 1] << 16) | (b[pos + 2] << 8) | b[pos + 3];
-    if (len > b.size() - pos - 12) return false;
-    if (std::memcmp(&b[pos + 4], "IEND", 4) == 0) return true;
-    pos += 12 + len;
-  }
-  return false;
-}
-
-// The eXIf chunk's data (TIFF, sometimes with an "Exif\0\0" prefix) of a PNG, or empty.
-std::span<const uint8_t> png_exif(std::span<const uint8_t> b) {
-  size_t pos = 8;
-  while (pos + 8 <= b.size()) {
-    const uint64_t len = (uint64_t{b[pos]} << 24) | (b[pos + 1] << 16) | (b[pos + 2] << 8) | b[pos + 3];
-    const uint8_t* type = &b[pos + 4];
-    if (len > b.size() - pos - 8) break;
-    if (std::memcmp(type, "eXIf", 4) == 0) return b.subspan(pos + 8, len);
-    if (std::memcmp(type, "IEND", 4) == 0) break;
-    pos += 8 + len + 4;  // length, type, data, CRC
-  }
-  return {};
-}
-
-// The EXIF chunk's data of an extended-format WebP, or empty.
-std::span<const uint8_t> webp_exif(std::span<const uint8_t> b) {
-  size_t pos = 12;  // "RIFF" size "WEBP"
-  while (pos + 8 <= b.size()) {
-    const uint64_t len = read_le32(&b[pos + 4]);
-    if (len > b.size() - pos - 8) break;
-    if (std::memcmp(&b[pos], "EXIF", 4) == 0) return b.subspan(pos + 8, len);
-    pos += 8 + len + (len & 1);  // chunks are padded to even sizes
-  }
-  return {};
-}
-
-// The palette colour of the first frame's transparent index (graphic control extension before the first
-// image descriptor; local colour table if the frame has one, else the global one). Leaves `rgb` as is when
-// the frame declares no transparency or the file ends early.
-void gif_transparent_colour(std::span<const uint8_t> b, uint8_t rgb[3]) {
-  if (b.size() < 13) return;
-  auto table_bytes = [](uint8_t packed) { return (packed & 0x80) ? size_t{3} << ((packed & 7) + 1) : size_t{0}; };
-  size_t pos = 13;
-  const size_t global_at = pos, global_len = table_bytes(b[10]);
-  pos += global_len;
-  int transparent = -1;
-  while (pos < b.size()) {
-    const uint8_t block = b[pos++];
-    if (block == 0x21) {  // extension: label, then sub-blocks
-      if (pos >= b.size()) return;
-      const uint8_t label = b[pos++];
-      if (label == 0xF9 && pos + 5 <= b.size() && b[pos] >= 4) transparent = (b[pos + 1] & 1) ? b[pos + 4] : -1;
-      while (pos < b.size() && b[pos] != 0) pos += 1 + b[pos];
-      ++pos;
-    } else if (block == 0x2C) {  // first image descriptor
-      if (transparent < 0 || pos + 9 > b.size()) return;
-      const size_t local_len = table_bytes(b[pos + 8]);
-      const size_t at = local_len ? pos + 9 : global_at;
-      const size_t len = local_len ? local_len : global_len;
-      const size_t entry = static_cast<size_t>(transparent) * 3;
-      if (entry + 3 > len || at + entry + 3 > b.size()) return;
-      for (int c = 0; c < 3; ++c) rgb[c] = b[at + entry + c];
-      return;
-    } else {
-      return;
-    }
-  }
-}
-
 std::string hex_prefix(std::span<const uint8_t> bytes) {
   std::string s;
   char buf[4];
@@ -244,44 +96,6 @@ bool truncated_magic(std::span<const uint8_t> b) {
     if (b.size() < magic.size() && std::memcmp(b.data(), magic.data(), b.size()) == 0) return true;
   }
   return b.size() < 12 && b.size() >= 4 && std::memcmp(b.data(), "RIFF", 4) == 0;
-}
-
-// Width and height as the header states them, read before any decoder runs (stb_image refuses large
-// images with a generic message, so the limits are applied to these). False if the header is cut short.
-bool header_dimensions(ImageFormat f, std::span<const uint8_t> b, int64_t& w, int64_t& h) {
-  switch (f) {
-    case ImageFormat::kPng:  // IHDR is the first chunk: width, height as big-endian u32 at 16 and 20
-      if (b.size() < 24 || std::memcmp(&b[12], "IHDR", 4) != 0) return false;
-      w = (int64_t{b[16]} << 24) | (b[17] << 16) | (b[18] << 8) | b[19];
-      h = (int64_t{b[20]} << 24) | (b[21] << 16) | (b[22] << 8) | b[23];
-      return true;
-    case ImageFormat::kGif:  // logical screen size, little-endian u16 at 6 and 8
-      if (b.size() < 10) return false;
-      w = b[6] | (b[7] << 8);
-      h = b[8] | (b[9] << 8);
-      return true;
-    case ImageFormat::kBmp: {  // BITMAPCOREHEADER: u16 at 18, 20; later headers: i32 at 18, 22 (negative = top-down)
-      if (b.size() < 26) return false;
-      if (read_le32(&b[14]) == 12) {
-        w = b[18] | (b[19] << 8);
-        h = b[20] | (b[21] << 8);
-      } else {
-        w = static_cast<int32_t>(read_le32(&b[18]));
-        h = static_cast<int32_t>(read_le32(&b[22]));
-        if (h < 0) h = -h;
-      }
-      return true;
-    }
-    case ImageFormat::kJpeg: {
-      const JpegLayout layout = walk_jpeg(b);
-      if (layout.width < 0) return false;
-      w = layout.width;
-      h = layout.height;
-      return true;
-    }
-    default:
-      return false;
-  }
 }
 
 Status check_dimensions(ImageFormat f, int64_t w, int64_t h, const ImageLimits& limits) {
@@ -355,7 +169,7 @@ Result<Image> decode_with_codec(ImageFormat f, std::span<const uint8_t> bytes, c
   const std::string name = image_format_name(f);
   const int len = static_cast<int>(bytes.size());
   int64_t hw = 0, hh = 0;
-  if (!header_dimensions(f, bytes, hw, hh)) return Error{"truncated " + name + " image (header incomplete)"};
+  if (!container::header_dimensions(f, bytes, hw, hh)) return Error{"truncated " + name + " image (header incomplete)"};
   if (Status s = check_dimensions(f, hw, hh, limits); !s) return s.error();
   if (f == ImageFormat::kJpeg) return decode_jpeg_libjpeg(bytes, static_cast<int>(hw), static_cast<int>(hh));
   int w = 0, h = 0, comp = 0;
@@ -363,10 +177,10 @@ Result<Image> decode_with_codec(ImageFormat f, std::span<const uint8_t> bytes, c
     const char* why = stbi_failure_reason();
     return Error{"corrupt or truncated " + name + " image (header: " + (why ? why : "unreadable") + ")"};
   }
-  if (f == ImageFormat::kPng && !png_chunks_complete(bytes)) {
+  if (f == ImageFormat::kPng && !container::png_chunks_complete(bytes)) {
     return Error{"truncated PNG image (a chunk runs past the end of the data)"};
   }
-  if (f == ImageFormat::kBmp && !bmp_pixels_present(bytes)) {
+  if (f == ImageFormat::kBmp && !container::bmp_pixels_present(bytes)) {
     return Error{"truncated BMP image (pixel data shorter than " + std::to_string(w) + "x" + std::to_string(h) + ")"};
   }
   // GIF: decode with alpha so transparent pixels can be given their palette colour below.
@@ -398,7 +212,7 @@ Result<Image> decode_with_codec(ImageFormat f, std::span<const uint8_t> bytes, c
   // PIL reads a GIF's first frame as palette indices, so convert("RGB") shows a transparent pixel as the
   // palette colour of the transparent index; stb leaves it (0, 0, 0, alpha 0).
   uint8_t fill[3] = {0, 0, 0};
-  gif_transparent_colour(bytes, fill);
+  container::gif_transparent_colour(bytes, fill);
   img.rgb.resize(n * 3);
   for (size_t i = 0; i < n; ++i) {
     const uint8_t* p = px.get() + i * 4;
@@ -445,13 +259,13 @@ int exif_orientation(std::span<const uint8_t> bytes) {
   std::span<const uint8_t> payload;
   switch (detect_image_format(bytes)) {
     case ImageFormat::kJpeg:
-      payload = walk_jpeg(bytes).exif;
+      payload = container::walk_jpeg(bytes).exif;
       break;
     case ImageFormat::kPng:
-      payload = png_exif(bytes);
+      payload = container::png_exif(bytes);
       break;
     case ImageFormat::kWebp:
-      payload = webp_exif(bytes);
+      payload = container::webp_exif(bytes);
       break;
     default:
       return 1;
@@ -534,7 +348,7 @@ Result<Image> decode_image_memory(std::span<const uint8_t> bytes, const ImageLim
   }
   const ImageFormat f = detect_image_format(bytes);
   if (f != ImageFormat::kUnknown) {
-    if (f == ImageFormat::kJpeg && !walk_jpeg(bytes).complete) {
+    if (f == ImageFormat::kJpeg && !container::walk_jpeg(bytes).complete) {
       return Error{"truncated JPEG image (no end-of-image marker)"};
     }
     auto img = f == ImageFormat::kWebp ? decode_webp(bytes, limits) : decode_with_codec(f, bytes, limits);
