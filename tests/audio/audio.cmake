@@ -42,3 +42,44 @@ if(POCKET_SOX_EXECUTABLE AND POCKET_ESPEAK_EXECUTABLE AND EXISTS ${POCKET_SYSTEM
 else()
   message(STATUS "audio tests: disabled (need sox, espeak-ng, /usr/bin/python3 with numpy, pocketsphinx-testdata)")
 endif()
+
+# Audio tower (label `audio`): pocket's gemma4a tower against the float64 torch reference written from
+# the spec with HF's blocked-attention semantics (tests/reference/audio_tower_ref.py) on synthetic
+# random-weight audio mmprojs, and audio in the prompt end to end.
+if(EXISTS ${POCKET_SYSTEM_PYTHON} AND EXISTS /usr/share/pocketsphinx/test/data/librivox)
+  set(_tower_script ${_audio_dir}/audio_tower_parity.py)
+  add_test(NAME audio.tower.tiny_f32_features_1_to_3100_frames_match_torch_reference_max_abs_1e-4
+           COMMAND ${POCKET_SYSTEM_PYTHON} ${_tower_script} tower --pocket $<TARGET_FILE:pocket> --type f32
+                   --tolerance 1e-4 --work ${_audio_work}/tower-tiny-f32)
+  add_test(NAME audio.tower.tiny_f16_features_match_torch_reference_max_abs_1e-2
+           COMMAND ${POCKET_SYSTEM_PYTHON} ${_tower_script} tower --pocket $<TARGET_FILE:pocket> --type f16
+                   --tolerance 1e-2 --frames 101,3100 --work ${_audio_work}/tower-tiny-f16)
+  add_test(NAME audio.tower.full_e2b_f16_matches_torch_reference_max_abs_2e-2
+           COMMAND ${POCKET_SYSTEM_PYTHON} ${_tower_script} tower --pocket $<TARGET_FILE:pocket> --type f16
+                   --size full --tolerance 2e-2 --frames 301 --work ${_audio_work}/tower-full-f16)
+  set_tests_properties(audio.tower.tiny_f32_features_1_to_3100_frames_match_torch_reference_max_abs_1e-4
+                       audio.tower.tiny_f16_features_match_torch_reference_max_abs_1e-2
+                       audio.tower.full_e2b_f16_matches_torch_reference_max_abs_2e-2
+                       PROPERTIES LABELS audio TIMEOUT 600)
+  # Real speech through `pocket encode --audio` (decode → features → tower); the reference runs the tower
+  # on the features pocket wrote (--preprocessed-out), which have their own parity tests above.
+  file(GLOB _librivox_wavs /usr/share/pocketsphinx/test/data/librivox/*.wav)
+  add_test(NAME audio.tower.librivox_recordings_pocket_encode_match_torch_reference_max_abs_1e-4
+           COMMAND ${POCKET_SYSTEM_PYTHON} ${_tower_script} recording --pocket $<TARGET_FILE:pocket> --type f32
+                   --tolerance 1e-4 --work ${_audio_work}/tower-librivox --recordings ${_librivox_wavs})
+  set_tests_properties(audio.tower.librivox_recordings_pocket_encode_match_torch_reference_max_abs_1e-4
+                       PROPERTIES LABELS audio TIMEOUT 600)
+
+  # `pocket run --audio` on a LibriVox clip and on ~99 s of speech (4 clips): the prompt is the chat
+  # prompt with one <|audio> block per clip, and the logits after the audio equal feeding
+  # `pocket encode`'s rows directly; missing --mmproj / no audio tower / unreadable audio: one-line errors.
+  add_executable(pocket_audio_e2e_check ${_audio_dir}/audio_e2e_check.cpp)
+  target_compile_options(pocket_audio_e2e_check PRIVATE ${POCKET_WARNINGS})
+  target_link_libraries(pocket_audio_e2e_check PRIVATE pocket_core)
+  list(GET _librivox_wavs 0 _librivox_first)
+  add_test(NAME audio.e2e.run_audio_librivox_and_99s_logits_equal_direct_rows_max_abs_1e-6
+           COMMAND bash ${_audio_dir}/audio_e2e.sh $<TARGET_FILE:pocket> $<TARGET_FILE:pocket_audio_e2e_check>
+                   ${_audio_work}/e2e ${_librivox_first} ${_audio_work}/e2e-long.wav 1e-6)
+  set_tests_properties(audio.e2e.run_audio_librivox_and_99s_logits_equal_direct_rows_max_abs_1e-6
+                       PROPERTIES LABELS audio TIMEOUT 900)
+endif()

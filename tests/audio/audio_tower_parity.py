@@ -62,7 +62,7 @@ def main():
     ap.add_argument("--type", default="f32")
     ap.add_argument("--size", default="tiny")
     ap.add_argument("--frames", default="1,4,5,37,101,250,3100", help="tower mode: feature lengths")
-    ap.add_argument("recordings", nargs="*", help="recording mode: audio files")
+    ap.add_argument("--recordings", nargs="+", default=[], help="recording mode: audio files")
     a = ap.parse_args()
     os.makedirs(a.work, exist_ok=True)
     mmproj = make_mmproj(a.pocket, a.work, a.type, a.size)
