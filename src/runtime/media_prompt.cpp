@@ -106,4 +106,26 @@ std::vector<MediaInput> media_from(std::span<const MediaInput> media, int64_t st
   return out;
 }
 
+std::vector<MediaInput> media_slice(std::span<const MediaInput> media, int64_t begin, int64_t end, int64_t n_embd) {
+  std::vector<MediaInput> out;
+  for (const MediaInput& m : media_from(media, begin, n_embd)) {
+    if (m.offset >= end - begin) break;
+    MediaInput s = m;
+    if (s.offset + s.n_tokens > end - begin) {
+      s.n_tokens = end - begin - s.offset;
+      s.embeddings = s.embeddings.first(static_cast<size_t>(s.n_tokens * n_embd));
+      s.fingerprint = 0;
+    }
+    out.push_back(s);
+  }
+  return out;
+}
+
+int64_t slice_end_for_media(std::span<const MediaInput> media, int64_t end) {
+  for (const MediaInput& m : media) {
+    if (m.bidirectional && m.offset < end && m.offset + m.n_tokens > end) end = m.offset + m.n_tokens;
+  }
+  return end;
+}
+
 }  // namespace pocket

@@ -54,5 +54,10 @@ Result<MediaPrompt> expand_media_markers(std::span<const int32_t> tokens,
 // The media blocks as seen from token index `start` on (for evaluating prompt.subspan(start) after
 // prefix reuse): offsets shifted, blocks before `start` dropped, a block cut by `start` trimmed.
 std::vector<MediaInput> media_from(std::span<const MediaInput> media, int64_t start, int64_t n_embd);
+// The blocks within [begin, end) (for evaluating prompt.subspan(begin, end - begin)), trimmed at both
+// ends. Callers keep bidirectional blocks whole (see slice_end_for_media).
+std::vector<MediaInput> media_slice(std::span<const MediaInput> media, int64_t begin, int64_t end, int64_t n_embd);
+// `end` moved past any bidirectional block it would cut.
+int64_t slice_end_for_media(std::span<const MediaInput> media, int64_t end);
 
 }  // namespace pocket

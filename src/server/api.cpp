@@ -126,13 +126,29 @@ std::optional<ApiError> check_part(const json& part, const std::string& where) {
     }
     return std::nullopt;
   }
+  if (type == "image_url" || type == "image" || type == "input_image") {
+    // {"image_url": {"url": "data:image/png;base64,..."}} or {"image_url": "..."}; decoded by the server.
+    const json* v = nullptr;
+    for (const char* key : {"image_url", "image"}) {
+      if (part.contains(key)) v = &part[key];
+    }
+    const bool ok = v && (v->is_string() || (v->is_object() && v->contains("url") && (*v)["url"].is_string()));
+    if (!ok)
+      return invalid(where, where + ": an image part needs {\"image_url\": {\"url\": \"data:image/...;base64,...\"}}");
+    return std::nullopt;
+  }
+  if (type == "input_audio" || type == "audio") {
+    const json v = part.value(type == "audio" ? "audio" : "input_audio", json());
+    if (!v.is_object() || !v.value("data", json()).is_string() || !(v.value("format", json("")).is_string())) {
+      return invalid(where, where + ": an audio part needs {\"input_audio\": {\"data\": BASE64, \"format\": \"wav\"}}");
+    }
+    return std::nullopt;
+  }
   std::string what;
-  if (type == "image_url" || type == "image" || type == "input_image") what = "image input";
-  if (type == "input_audio" || type == "audio") what = "audio input";
   if (type == "video" || type == "video_url") what = "video input";
   if (type == "file" || type == "input_file") what = "file input";
   if (!what.empty()) {
-    return invalid(where, where + ": " + what + " is not supported yet: this build of pocket reads text only",
+    return invalid(where, where + ": " + what + " is not supported (send video as image frames)",
                    "unsupported_content");
   }
   return invalid(where + ".type", where + ": unknown content part type '" + type + "'");

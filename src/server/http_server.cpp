@@ -38,6 +38,8 @@ struct Prepared {
   Request request;
   Envelope env;
   std::vector<int32_t> prompt;
+  std::vector<MediaInput> media;  // soft-token blocks in `prompt` (offsets index it)
+  std::vector<std::shared_ptr<const MediaEmbedding>> media_owned;
   std::string forced;  // output text the prompt already ends with (a forced tool-call opening)
   std::unique_ptr<TokenConstraint> constraint;
   GenerateOptions options;
@@ -73,6 +75,7 @@ struct HttpServer::Impl {
 
   Engine& engine;
   const Tokenizer& tok;
+  std::unique_ptr<MediaInputs> media;
   ServerOptions opt;
   ChatFormatOptions format;
   std::shared_ptr<const TokenTexts> texts;
@@ -101,6 +104,9 @@ Result<std::unique_ptr<HttpServer>> HttpServer::create(Engine& engine, ServerOpt
   auto impl = std::make_unique<Impl>(engine, **tok, std::move(options));
   Status st = impl->scheduler.start();
   if (!st) return st.error();
+  auto media = MediaInputs::load(impl->opt.media, engine.info().n_embd);
+  if (!media) return media.error();
+  impl->media = std::move(media).value();
   impl->format = chat_format_for_model(engine.model().file());
   impl->texts = std::make_shared<const TokenTexts>(**tok);
   if (auto id = (*tok)->find("<|tool_call>")) impl->tool_call_token = *id;
@@ -278,10 +284,12 @@ std::optional<ApiError> HttpServer::Impl::render(Prepared& p, std::string* text)
   const Request& r = p.request;
   ChatFormatOptions fmt = format;
   fmt.thinking = r.thinking && r.response_format == ResponseFormat::kText;
-  auto ids = chat_prompt_tokens(tok, "", r.messages, r.tools, fmt);
+  auto ids = chat_media_prompt(tok, "", r.messages, r.tools, fmt, engine.info().image_tokens_bidirectional);
   if (!ids)
     return ApiError{400, "messages: " + ids.error().message, "invalid_request_error", "invalid_value", "messages"};
-  p.prompt = std::move(ids).value();
+  p.prompt = std::move(ids->tokens);
+  p.media = std::move(ids->media);
+  p.media_owned = std::move(ids->owned);
   // tool_choice "required" or a named function: the answer starts with the call (the prompt ends with
   // its opening); "none": the call token is never sampled.
   if (r.tool_choice == ToolChoice::kRequired || r.tool_choice == ToolChoice::kNamed) {
@@ -323,6 +331,10 @@ std::shared_ptr<Prepared> HttpServer::Impl::prepare(const httplib::Request& req,
   }
   Request& r = p->request;
   if (chat) {
+    if (auto e = media->attach(r.messages)) {
+      err = *e;
+      return nullptr;
+    }
     if (auto e = render(*p, nullptr)) {
       err = *e;
       return nullptr;
@@ -413,7 +425,7 @@ void HttpServer::Impl::generate(const httplib::Request& req, httplib::Response& 
     return;
   }
   DisconnectMonitor::Registration watching(monitor, *p->watch, p->cancel);
-  Job job{p->prompt, p->options, nullptr, &p->cancel};
+  Job job{p->prompt, p->options, nullptr, &p->cancel, p->media};
   const JobResult r = scheduler.run(job);
   if (r.status == JobResult::Status::kBusy)
     return send_error(res, server_error(r.error, 429, "server_busy", "queue_full"));
@@ -472,7 +484,7 @@ void HttpServer::Impl::stream(const std::shared_ptr<Prepared>& p, httplib::DataS
     send(chat_chunk(p->env, {{"role", "assistant"}, {"content", ""}}, nullptr));
     splitter.push(p->forced);
   }
-  Job job{p->prompt, p->options, nullptr, &p->cancel};
+  Job job{p->prompt, p->options, nullptr, &p->cancel, p->media};
   if (with_logprobs) job.options.on_logprob = [&](const TokenLogprob& e) { pending.push_back(e); };
   job.on_text = [&](std::string_view piece) {
     if (chat) return emit(splitter.push(piece));

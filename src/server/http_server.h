@@ -11,6 +11,7 @@
 
 #include "pocket/engine.h"
 #include "pocket/result.h"
+#include "server/media_inputs.h"
 #include "server/scheduler.h"
 
 namespace pocket::server {
@@ -23,6 +24,7 @@ struct ServerOptions {
   size_t max_body_bytes = 8u << 20;
   int max_prompt_tokens = 0;  // ≤ 0: the context size - 1
   SchedulerOptions scheduler;
+  MediaOptions media;        // --mmproj: image/audio content parts
   bool log_requests = true;  // one line per request on stderr
 };
 

@@ -4,6 +4,8 @@
 #include <chrono>
 #include <exception>
 
+#include "runtime/media_prompt.h"
+
 namespace pocket::server {
 namespace {
 
@@ -136,7 +138,7 @@ JobResult Scheduler::execute(const Job& job) {
     return r;
   }
   const auto t0 = std::chrono::steady_clock::now();
-  r.reused = s.reuse_prefix(job.prompt);
+  r.reused = s.reuse_prefix(job.prompt, job.media);
   // Long prompts in slices with a cancellation check between them; generate() evaluates the last
   // slice (so a short prompt is evaluated in one batch, exactly as `pocket run` does).
   const size_t slice = static_cast<size_t>(options_.prefill_slice);
@@ -146,8 +148,11 @@ JobResult Scheduler::execute(const Job& job) {
       r.prompt_seconds = seconds_since(t0);
       return r;
     }
-    const size_t n = slice;
-    auto out = s.evaluate(std::span<const int32_t>(job.prompt).subspan(pos, n));
+    const int64_t end = slice_end_for_media(job.media, static_cast<int64_t>(pos + slice));
+    if (end >= static_cast<int64_t>(job.prompt.size())) break;  // the rest goes to generate()
+    const size_t n = static_cast<size_t>(end) - pos;
+    const auto media = media_slice(job.media, static_cast<int64_t>(pos), end, engine_.info().n_embd);
+    auto out = s.evaluate(std::span<const int32_t>(job.prompt).subspan(pos, n), media);
     if (!out) {
       s.reset();
       r.status = JobResult::Status::kError;
@@ -157,7 +162,7 @@ JobResult Scheduler::execute(const Job& job) {
     pos += n;
   }
   const double sliced = seconds_since(t0);
-  auto g = generate(s, tokenizer_, job.prompt, job.options, job.on_text, job.cancel);
+  auto g = generate(s, tokenizer_, job.prompt, job.media, job.options, job.on_text, job.cancel);
   if (!g) {
     s.reset();
     r.status = JobResult::Status::kError;

@@ -35,6 +35,7 @@ struct Job {
   GenerateOptions options;
   TextCallback on_text;
   const std::atomic<bool>* cancel = nullptr;
+  std::vector<MediaInput> media;  // soft-token blocks of `prompt` (offsets index it)
 };
 
 struct JobResult {

@@ -14,8 +14,8 @@ namespace {
 using nlohmann::json;
 
 using chat_markers::kQuote;
-using chat_markers::kThoughtOpen;
 using chat_markers::kThoughtClose;
+using chat_markers::kThoughtOpen;
 constexpr std::string_view kEmptyThought = "<|channel>thought\n<channel|>";
 
 // ---- Python / Jinja2 value semantics ----------------------------------------------------------
@@ -588,10 +588,24 @@ Result<std::vector<ChatMessage>> chat_messages_from_json(const json& messages) {
           const json text = part.value("text", json(""));
           if (!text.is_string()) return Error{where + ": a text part without text"};
           m.content.push_back(ContentPart::Text(text.get<std::string>()));
-        } else if (type == "image" || type == "image_url") {
-          m.content.push_back(ContentPart::Image());
+        } else if (type == "image" || type == "image_url" || type == "input_image") {
+          // {"image_url": {"url": U}} (OpenAI), {"image_url": U}, or {"image": U} / {"image_url"...}.
+          ContentPart p = ContentPart::Image();
+          for (const char* key : {"image_url", "image"}) {
+            const json v = part.value(key, json());
+            if (v.is_string()) p.source = v.get<std::string>();
+            if (v.is_object() && v.value("url", json()).is_string()) p.source = v["url"].get<std::string>();
+          }
+          m.content.push_back(std::move(p));
         } else if (type == "audio" || type == "input_audio") {
-          m.content.push_back(ContentPart::Audio());
+          // {"input_audio": {"data": BASE64, "format": "wav"}}.
+          ContentPart p = ContentPart::Audio();
+          const json v = part.value(type == "audio" ? "audio" : "input_audio", json());
+          if (v.is_object()) {
+            if (v.value("data", json()).is_string()) p.source = v["data"].get<std::string>();
+            if (v.value("format", json()).is_string()) p.format = v["format"].get<std::string>();
+          }
+          m.content.push_back(std::move(p));
         } else if (type == "video") {
           m.content.push_back(ContentPart::Video());
         }  // other part types render nothing, as in the template

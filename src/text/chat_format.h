@@ -52,14 +52,18 @@ struct ContentPart {
   std::string text;  // kText only
   // kImage/kAudio: the encoder output spliced in for this part's marker (null: rendering only).
   std::shared_ptr<const MediaEmbedding> media;
-  static ContentPart Text(std::string t) { return {Kind::kText, std::move(t), nullptr}; }
+  // kImage/kAudio from OpenAI JSON: where the data is (an image URL — data:, file path — or base64
+  // audio) and the audio format ("wav", "mp3", ...); read by the server, ignored by rendering.
+  std::string source;
+  std::string format;
+  static ContentPart Text(std::string t) { return {Kind::kText, std::move(t), nullptr, {}, {}}; }
   static ContentPart Image(std::shared_ptr<const MediaEmbedding> m = nullptr) {
-    return {Kind::kImage, {}, std::move(m)};
+    return {Kind::kImage, {}, std::move(m), {}, {}};
   }
   static ContentPart Audio(std::shared_ptr<const MediaEmbedding> m = nullptr) {
-    return {Kind::kAudio, {}, std::move(m)};
+    return {Kind::kAudio, {}, std::move(m), {}, {}};
   }
-  static ContentPart Video() { return {Kind::kVideo, {}, nullptr}; }
+  static ContentPart Video() { return {Kind::kVideo, {}, nullptr, {}, {}}; }
 };
 
 struct ToolCall {

@@ -30,6 +30,8 @@ struct ServeArgs {
   int max_queue = 32;
   size_t max_body = 8u << 20;
   int max_prompt_tokens = 0;
+  std::string mmproj;
+  bool allow_local_media = false;
   bool quiet = false;
 };
 
@@ -55,6 +57,9 @@ int run_serve(const ServeArgs& a) {
   o.scheduler.context = a.context;
   o.scheduler.max_queue = a.max_queue;
   o.log_requests = !a.quiet;
+  o.media.mmproj_path = a.mmproj;
+  o.media.allow_local_files = a.allow_local_media;
+  o.media.threads = a.threads;
   auto srv = server::HttpServer::create(**engine, o);
   if (!srv) return report_error(srv.error().message);
   auto port = (*srv)->bind();
@@ -105,6 +110,10 @@ void add_serve_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--max-queue", args->max_queue, "Requests that may wait for their turn; more get HTTP 429");
   cmd->add_option("--max-body", args->max_body, "Largest request body in bytes (default 8 MiB); larger get HTTP 413");
   cmd->add_option("--max-prompt-tokens", args->max_prompt_tokens, "Longest prompt accepted (default: context - 1)");
+  cmd->add_option("--mmproj", args->mmproj,
+                  "Multimodal projector (mmproj-*.gguf): image_url and input_audio content parts");
+  cmd->add_flag("--allow-local-media", args->allow_local_media,
+                "Let image_url name files on this machine (file:///path or /path); off by default");
   cmd->add_flag("-q,--quiet", args->quiet, "Do not log each request on stderr");
   cmd->callback([args, &exit_code] { exit_code = run_serve(*args); });
 }
