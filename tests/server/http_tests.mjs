@@ -161,6 +161,53 @@ test("logprobs_chat_and_completions_stream_equals_whole", () => withServer([], a
   assertEq(ctoks, lp.tokens, "streamed completion logprobs = non-streamed");
 }));
 
+// A mono 16-bit PCM WAV of `seconds` of a sine at `hz` (16 kHz), as bytes.
+function sineWav(seconds, hz) {
+  const n = Math.round(16000 * seconds);
+  const b = Buffer.alloc(44 + 2 * n);
+  b.write("RIFF", 0); b.writeUInt32LE(36 + 2 * n, 4); b.write("WAVE", 8); b.write("fmt ", 12);
+  b.writeUInt32LE(16, 16); b.writeUInt16LE(1, 20); b.writeUInt16LE(1, 22); b.writeUInt32LE(16000, 24);
+  b.writeUInt32LE(32000, 28); b.writeUInt16LE(2, 32); b.writeUInt16LE(16, 34); b.write("data", 36); b.writeUInt32LE(2 * n, 40);
+  for (let i = 0; i < n; ++i) b.writeInt16LE(Math.round(8000 * Math.sin(2 * Math.PI * hz * i / 16000)), 44 + 2 * i);
+  return b;
+}
+
+test("input_audio_matches_pocket_run_and_reuses_cache", async () => {
+  // A tiny random audio tower for the tiny model; the server's greedy answer must equal `pocket run`'s
+  // on the same recording, and a repeated request reuses the cached audio block.
+  const work = args.work ?? fs.mkdtempSync("/tmp/pocket-serve-");
+  const mmproj = path.join(work, "mmproj-e2b-tiny-audio.gguf");
+  if (!fs.existsSync(mmproj)) {
+    execFileSync(args.pocket, ["synth-mmproj", "--variant", "e2b", "--size", "tiny", "--audio", "--no-vision", "-q", "-o", mmproj]);
+  }
+  const wav = path.join(work, "sine-2s.wav");
+  fs.writeFileSync(wav, sineWav(2, 440));
+  const data = fs.readFileSync(wav).toString("base64");
+  await withServer(["--mmproj", mmproj], async (url) => {
+    const text = "What is this sound?";
+    const body = { messages: [{ role: "user", content: [{ type: "input_audio", input_audio: { data, format: "wav" } }, { type: "text", text }] }],
+      max_tokens: 12, temperature: 0 };
+    const a = await post(`${url}/v1/chat/completions`, body);
+    assertEq(a.status, 200, a.text);
+    const b = (await post(`${url}/v1/chat/completions`, body)).json;
+    assertEq(b.usage.prompt_tokens_details.cached_tokens, b.usage.prompt_tokens - 1, "the audio block is reused");
+    assertEq(b.choices[0].message, a.json.choices[0].message, "same answer from the cache");
+    const sine2 = sineWav(2, 880).toString("base64");
+    const c = (await post(`${url}/v1/chat/completions`, { ...body, messages: [{ role: "user", content: [{ type: "input_audio", input_audio: { data: sine2, format: "wav" } }, { type: "text", text }] }] })).json;
+    assert(c.usage.prompt_tokens_details.cached_tokens < 20, `another recording is not taken from the cache (${c.usage.prompt_tokens_details.cached_tokens})`);
+    const ids = path.join(work, "serve-audio-ids.txt");
+    const out = execFileSync(args.pocket, ["run", "-m", args.model, "--mmproj", mmproj, "--audio", wav, "-p", text, "--temp", "0", "-n", "12", "-t", "2", "--ids-out", ids],
+      { stdio: ["ignore", "pipe", "ignore"] }).toString();
+    const [promptIds] = fs.readFileSync(ids, "utf8").split("\n");
+    assertEq(a.json.usage.prompt_tokens, promptIds.split(",").length, "same prompt length as pocket run --audio");
+    assertEq(a.json.choices[0].message.content, trimAscii(out), "same greedy answer as pocket run --audio");
+    const bad = await post(`${url}/v1/chat/completions`, { ...body, messages: [{ role: "user", content: [{ type: "input_audio", input_audio: { data: "bm90IGF1ZGlv", format: "wav" } }] }] });
+    assertEq([bad.status, bad.json?.error?.param], [400, "messages[0].content[0]"], bad.text);
+    const img = await post(`${url}/v1/chat/completions`, { messages: [{ role: "user", content: [{ type: "image_url", image_url: { url: "data:image/png;base64,AA==" } }] }] });
+    assertEq(img.status, 400, img.text);
+  });
+});
+
 test("stop_strings_and_max_tokens", () => withServer([], async (url) => {
   const body = { messages: hello, max_tokens: 24, temperature: 0 };
   const full = (await post(`${url}/v1/chat/completions`, body)).json.choices[0].message.content;
