@@ -31,10 +31,12 @@ def pattern(h, w, seed):
     return np.where(rng.random((h, w, 1)) < 0.3, noise, base).astype(np.uint8)
 
 
-def run_pocket(pocket, image, budget, backend, video, work):
+def run_pocket(pocket, image, budget, backend, video, work, patches=False):
     out, rgb_out = os.path.join(work, "pocket.f32"), os.path.join(work, "pocket.rgb")
     cmd = [pocket, "preprocess-image", "--image", image, "--image-tokens", str(budget), "--backend", backend,
            "--out", out, "--rgb-out", rgb_out]
+    if patches:
+        cmd += ["--patches-out", os.path.join(work, "pocket.patches")]
     if video:
         cmd.append("--video-frame")
     res = subprocess.run(cmd, capture_output=True, text=True)
@@ -98,6 +100,14 @@ def main():
                 status = "ok" if diff <= 1e-6 else "FAIL"
                 failures += status == "FAIL"
                 print(f"{status} {label}: {ph}x{pw} n_soft={pn} max|diff|={diff:.3g} bit-exact={bit_exact}")
+                if budget == budgets[0] and backend == backends[0]:
+                    # Patch order: pocket's image_to_patches vs HF convert_image_to_patches on the same tensor.
+                    run_pocket(a.pocket, path, budget, backend, video, a.work, patches=True)
+                    got = np.fromfile(os.path.join(a.work, "pocket.patches"), dtype=np.float32)
+                    same = np.array_equal(got, ref.patchify(tensor.reshape(want.shape)).reshape(-1))
+                    failures += not same
+                    print(f"{'ok' if same else 'FAIL'} {label}: patches {'identical to' if same else 'differ from'} "
+                          f"HF convert_image_to_patches")
 
     # Real photographs (JPEG): the decode compared with PIL's (HF load_image), the tensor with the reference
     # run on pocket's decode.

@@ -1,15 +1,17 @@
 // `pocket preprocess-image`: decode an image and run the Gemma 4 preprocessing, for tests and tools.
 //
 //   pocket preprocess-image --image F [--image-tokens N] [--backend torchvision|pillow] [--video-frame]
-//                           [--out FILE] [--rgb-out FILE]
+//                           [--out FILE] [--rgb-out FILE] [--patches-out FILE]
 //
 // Prints "H W n_soft" (the resized size and the soft-token count) on stdout. --out writes the pixel
 // tensor as raw little-endian float32 [3][H][W] (after resize and rescale); --rgb-out writes the decoded
-// uint8 RGB [h][w][3] before resizing (so a reference implementation can start from identical pixels).
+// uint8 RGB [h][w][3] before resizing (so a reference implementation can start from identical pixels);
+// --patches-out writes the tower's input order, float32 [n_patches][16·16·3] (media::image_to_patches).
 #include <cstdio>
 #include <fstream>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "cli_util.h"
 #include "commands.h"
@@ -20,7 +22,7 @@ namespace pocket::cli {
 namespace {
 
 struct PreprocessArgs {
-  std::string image, out, rgb_out, backend = "torchvision";
+  std::string image, out, rgb_out, patches_out, backend = "torchvision";
   int image_tokens = media::kDefaultImageTokens;
   bool video_frame = false;
 };
@@ -56,6 +58,12 @@ int run_preprocess_image(const PreprocessArgs& a) {
   if (!a.out.empty() && !write_bytes(a.out, t->chw.data(), t->chw.size() * sizeof(float))) {
     return report_error(a.out + ": cannot write");
   }
+  if (!a.patches_out.empty()) {
+    const std::vector<float> patches = media::image_to_patches(*t);
+    if (!write_bytes(a.patches_out, patches.data(), patches.size() * sizeof(float))) {
+      return report_error(a.patches_out + ": cannot write");
+    }
+  }
   std::printf("%d %d %d\n", t->height, t->width, t->n_soft());
   return 0;
 }
@@ -71,6 +79,7 @@ void add_preprocess_image_command(CLI::App& app, int& exit_code) {
   cmd->add_flag("--video-frame", args->video_frame, "Rescale like the video processor (x / 255)");
   cmd->add_option("--out", args->out, "Write float32 [3][H][W] pixel tensor here");
   cmd->add_option("--rgb-out", args->rgb_out, "Write the decoded uint8 RGB [h][w][3] here");
+  cmd->add_option("--patches-out", args->patches_out, "Write float32 [n_patches][768] in the tower's order here");
   cmd->callback([args, &exit_code] { exit_code = run_preprocess_image(*args); });
 }
 
