@@ -4,8 +4,10 @@
 
 #include <gtest/gtest.h>
 #include <sndfile.h>
+#include <unistd.h>
 
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -16,7 +18,16 @@
 namespace pocket::media {
 namespace {
 
-std::string temp_path(const std::string& name) { return ::testing::TempDir() + "pocket_audio_" + name; }
+// A file in the test temp dir, removed again at scope exit. Per-process names: several worktrees may
+// run the unit suite at the same time on this machine.
+struct TempFile {
+  explicit TempFile(const std::string& name)
+      : path(::testing::TempDir() + "pocket_audio_" + std::to_string(getpid()) + "_" + name) {}
+  ~TempFile() { std::remove(path.c_str()); }
+  TempFile(const TempFile&) = delete;
+  TempFile& operator=(const TempFile&) = delete;
+  std::string path;
+};
 
 std::vector<uint8_t> read_bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -97,7 +108,8 @@ std::vector<uint8_t> wav_header(uint16_t format_tag, uint16_t channels, uint32_t
 }
 
 TEST(AudioDecode, Pcm16MonoAt16kIsBitExact) {
-  const std::string path = temp_path("pcm16.wav");
+  const TempFile path_file("pcm16.wav");
+  const std::string& path = path_file.path;
   std::vector<float> x = make_sine(16000, 1, 0.5, 440.0);
   for (float& v : x) v = std::round(v * 32768.0f) / 32768.0f;  // representable in 16 bits
   ASSERT_TRUE(write_sndfile(path, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 16000, 1, x));
@@ -136,7 +148,8 @@ TEST(AudioDecode, EveryWavSampleFormatAndCompressedContainerDecodes) {
   const std::vector<float> x = make_sine(16000, 1, 1.0, 1000.0);
   for (const FormatCase& c : cases) {
     SCOPED_TRACE(c.name);
-    const std::string path = temp_path(c.name);
+    const TempFile path_file(c.name);
+    const std::string& path = path_file.path;
     // Opus only runs at 48 kHz-family rates; write it at 48 kHz (the decoder resamples back).
     const bool opus = (c.format & SF_FORMAT_SUBMASK) == SF_FORMAT_OPUS;
     const std::vector<float> src = opus ? make_sine(48000, 1, 1.0, 1000.0) : x;
@@ -160,7 +173,8 @@ TEST(AudioDecode, EveryWavSampleFormatAndCompressedContainerDecodes) {
 }
 
 TEST(AudioDecode, StereoIsAveragedToMono) {
-  const std::string path = temp_path("stereo.wav");
+  const TempFile path_file("stereo.wav");
+  const std::string& path = path_file.path;
   const std::vector<float> x = make_sine(16000, 2, 0.25, 300.0);
   ASSERT_TRUE(write_sndfile(path, SF_FORMAT_WAV | SF_FORMAT_FLOAT, 16000, 2, x));
   auto a = decode_audio_file(path);
@@ -197,7 +211,8 @@ TEST(AudioDecode, ResampleKeepsLengthAndFrequency) {
 }
 
 TEST(AudioDecode, FileAt44100StereoResamplesThroughTheStream) {
-  const std::string path = temp_path("44k_stereo.flac");
+  const TempFile path_file("44k_stereo.flac");
+  const std::string& path = path_file.path;
   const std::vector<float> x = make_sine(44100, 2, 2.0, 500.0);  // 500 Hz left, 1 kHz right
   ASSERT_TRUE(write_sndfile(path, SF_FORMAT_FLAC | SF_FORMAT_PCM_24, 44100, 2, x));
   auto a = decode_audio_file(path);
@@ -221,7 +236,7 @@ TEST(AudioDecode, BadInputGivesErrorsNamingTheProblem) {
   expect_error(decode_audio_memory({}, "empty"), "empty");
   const std::vector<uint8_t> garbage(1000, 0x5a);
   expect_error(decode_audio_memory(garbage, "garbage"), "cannot decode audio");
-  expect_error(decode_audio_file(temp_path("does_not_exist.wav")), "cannot open");
+  expect_error(decode_audio_file(TempFile("does_not_exist.wav").path), "cannot open");
 
   // Header only: zero frames.
   expect_error(decode_audio_memory(wav_header(1, 1, 16000, 16, 0), "zero"), "no audio samples");
@@ -235,14 +250,16 @@ TEST(AudioDecode, BadInputGivesErrorsNamingTheProblem) {
   expect_error(decode_audio_memory(slow, "slow"), "sample rate 100");
 
   // Too long: checked from the header, before decoding.
-  const std::string path = temp_path("two_seconds.wav");
+  const TempFile path_file("two_seconds.wav");
+  const std::string& path = path_file.path;
   ASSERT_TRUE(write_sndfile(path, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 16000, 1, make_sine(16000, 1, 2.0, 440)));
   expect_error(decode_audio_file(path, AudioDecodeOptions{.max_seconds = 1.0}), "too long");
 
   // NaN samples in a float WAV.
   std::vector<float> nan_signal(1600, 0.1f);
   nan_signal[700] = std::nanf("");
-  const std::string nan_path = temp_path("nan.wav");
+  const TempFile nan_path_file("nan.wav");
+  const std::string& nan_path = nan_path_file.path;
   ASSERT_TRUE(write_sndfile(nan_path, SF_FORMAT_WAV | SF_FORMAT_FLOAT, 16000, 1, nan_signal));
   expect_error(decode_audio_file(nan_path), "non-finite");
 }
@@ -251,7 +268,8 @@ TEST(AudioDecode, TruncatedFilesGiveAnErrorOrFewerSamples) {
   const std::vector<float> x = make_sine(16000, 1, 1.0, 440.0);
   for (const char* name : {"trunc.wav", "trunc.flac", "trunc.ogg"}) {
     SCOPED_TRACE(name);
-    const std::string path = temp_path(name);
+    const TempFile path_file(name);
+    const std::string& path = path_file.path;
     const int format = std::string(name).ends_with(".wav")    ? SF_FORMAT_WAV | SF_FORMAT_PCM_16
                        : std::string(name).ends_with(".flac") ? SF_FORMAT_FLAC | SF_FORMAT_PCM_16
                                                               : SF_FORMAT_OGG | SF_FORMAT_VORBIS;
