@@ -15,7 +15,7 @@
 //   Examples: 30.01 s → 2 clips of about 15 s; 80 s → 3 clips; 5 min → 12 clips of about 25 s;
 //   1 h → 134 clips.
 // - llama.cpp instead cuts at every 30 s exactly (mid-word, and a last clip of a few ms can carry
-//   no token at all); HF truncates at 30 s.
+//   no token at all); HF truncates at 30 s. More in docs/audio-input.md.
 #pragma once
 
 #include <cstdint>

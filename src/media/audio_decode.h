@@ -1,6 +1,8 @@
 // Audio decoding for the audio tower: any container libsndfile reads (WAV PCM 8/16/24/32-bit and
 // float, FLAC, OGG/Vorbis, OGG/Opus, MP3, AIFF, ...) from a file or from memory (the server passes
-// base64-decoded bytes), downmixed to mono and resampled to 16 kHz.
+// base64-decoded bytes), downmixed to mono and resampled to 16 kHz. Files are streamed through the
+// same virtual I/O as memory, so the format is always recognised from the content, never from the
+// file name. More in docs/audio-input.md.
 //
 // Output: float32 mono samples at 16 000 Hz, nominally in [-1, 1] (integer PCM is scaled by
 // libsndfile: 16-bit by 1/32768 etc.; float files pass through unclipped). This is exactly the input
