@@ -66,6 +66,12 @@ class Engine {
 
   const ModelInfo& info() const { return info_; }
   Result<std::unique_ptr<Session>> new_session(const SessionOptions& options = {});
+  // One decode step for several conversations at once (continuous batching): sessions[i] appends
+  // tokens[i]. The weights are read once for all of them. On success each session's logits
+  // ([n_vocab]) are returned in order; views stay valid until that session's next call. The sessions
+  // must be distinct and belong to this engine.
+  Result<std::vector<std::span<const float>>> decode_batch(std::span<Session* const> sessions,
+                                                           std::span<const int32_t> tokens);
   // The model file's tokenizer, or an error naming what is missing (e.g. a file without
   // tokenizer.ggml.* metadata can still compute logits from token ids).
   Result<const Tokenizer*> tokenizer() const;
@@ -121,6 +127,7 @@ class Session {
 
   struct State;
   Session(Engine& engine, std::unique_ptr<State> state);
+  friend class Engine;
 
  private:
   Engine& engine_;

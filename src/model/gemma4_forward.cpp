@@ -13,17 +13,17 @@ void grow(std::vector<float>& v, int64_t n) {
   if (static_cast<int64_t>(v.size()) < n) v.resize(static_cast<size_t>(n));
 }
 
-// cos/sin tables for NeoX RoPE at positions [pos0, pos0+n): [n][n_rot/2]. The angle is built as a
+// cos/sin tables for NeoX RoPE at each row's position: [n][n_rot/2]. The angle is built as a
 // running f32 product like ggml (θ_{i+1} = θ_i · base^(−2/n_rot)) and divided by the optional
 // frequency factor (1e30 for the non-rotating pairs of proportional RoPE).
-void rope_tables(const LayerConfig& lc, std::span<const float> freq_factors, int64_t pos0, int64_t n,
+void rope_tables(const LayerConfig& lc, std::span<const float> freq_factors, std::span<const int64_t> positions,
                  std::vector<float>& cos_out, std::vector<float>& sin_out) {
-  const int64_t pairs = lc.n_rot / 2;
+  const int64_t pairs = lc.n_rot / 2, n = static_cast<int64_t>(positions.size());
   grow(cos_out, n * pairs);
   grow(sin_out, n * pairs);
   const float theta_scale = std::pow(lc.rope_base, -2.0f / static_cast<float>(lc.n_rot));
   for (int64_t t = 0; t < n; ++t) {
-    float theta = static_cast<float>(pos0 + t);
+    float theta = static_cast<float>(positions[t]);
     for (int64_t i = 0; i < pairs; ++i) {
       const float ff = (lc.is_global && i < static_cast<int64_t>(freq_factors.size())) ? freq_factors[i] : 1.0f;
       const float angle = theta / ff;
@@ -69,29 +69,50 @@ void mlp(const WeightMatrix& gate, const WeightMatrix& up, const WeightMatrix& d
 Status gemma4_forward(const Gemma4Model& m, std::span<const int32_t> tokens, int64_t pos0, KvCache& cache,
                       int logits_rows, float* logits, ThreadPool& pool, ForwardScratch& s,
                       std::span<const BatchMedia> media) {
+  const SequenceSlice one{tokens, pos0, &cache, logits_rows, logits, media};
+  return gemma4_forward_batch(m, std::span(&one, 1), pool, s);
+}
+
+Status gemma4_forward_batch(const Gemma4Model& m, std::span<const SequenceSlice> seqs, ThreadPool& pool,
+                            ForwardScratch& s) {
   const Gemma4Config& cfg = m.config();
   const Gemma4Weights& w = m.weights();
-  const int64_t n = static_cast<int64_t>(tokens.size()), H = cfg.n_embd, nh = cfg.n_head, L = cfg.n_layer;
-  if (n == 0) return Error{"empty token batch"};
-  if (pos0 + n > cache.n_ctx()) {
-    return Error{"context full: " + std::to_string(pos0 + n) + " positions needed, context size is " +
-                 std::to_string(cache.n_ctx())};
-  }
-  for (int32_t t : tokens) {
-    if (t < 0 || t >= cfg.n_vocab) {
-      return Error{"token id " + std::to_string(t) + " is out of range (vocabulary has " + std::to_string(cfg.n_vocab) +
-                   " tokens)"};
+  const int64_t H = cfg.n_embd, nh = cfg.n_head, L = cfg.n_layer;
+  // Rows of all sequences, back to back: sequence i owns rows [row0[i], row0[i] + n_i).
+  std::vector<int64_t>& row0 = s.seq_row0;
+  row0.assign(seqs.size() + 1, 0);
+  s.tokens.clear();
+  s.positions.clear();
+  int64_t total_logits = 0;
+  for (size_t i = 0; i < seqs.size(); ++i) {
+    const SequenceSlice& q = seqs[i];
+    const int64_t n = static_cast<int64_t>(q.tokens.size());
+    if (n == 0) return Error{"empty token batch"};
+    if (q.pos0 + n > q.cache->n_ctx()) {
+      return Error{"context full: " + std::to_string(q.pos0 + n) + " positions needed, context size is " +
+                   std::to_string(q.cache->n_ctx())};
     }
-  }
-
-  int64_t media_end = 0;
-  for (const BatchMedia& b : media) {
-    if (b.offset < media_end || b.n <= 0 || b.offset + b.n > n || b.rows == nullptr) {
-      return Error{"media rows [" + std::to_string(b.offset) + ", " + std::to_string(b.offset + b.n) +
-                   ") do not fit the batch of " + std::to_string(n) + " tokens in order"};
+    for (int32_t t : q.tokens) {
+      if (t < 0 || t >= cfg.n_vocab) {
+        return Error{"token id " + std::to_string(t) + " is out of range (vocabulary has " +
+                     std::to_string(cfg.n_vocab) + " tokens)"};
+      }
     }
-    media_end = b.offset + b.n;
+    int64_t media_end = 0;
+    for (const BatchMedia& b : q.media) {
+      if (b.offset < media_end || b.n <= 0 || b.offset + b.n > n || b.rows == nullptr) {
+        return Error{"media rows [" + std::to_string(b.offset) + ", " + std::to_string(b.offset + b.n) +
+                     ") do not fit the batch of " + std::to_string(n) + " tokens in order"};
+      }
+      media_end = b.offset + b.n;
+    }
+    row0[i + 1] = row0[i] + n;
+    s.tokens.insert(s.tokens.end(), q.tokens.begin(), q.tokens.end());
+    for (int64_t t = 0; t < n; ++t) s.positions.push_back(q.pos0 + t);
+    total_logits += std::min<int64_t>(std::max(q.logits_rows, 0), n);
   }
+  const int64_t n = row0.back();
+  const std::span<const int32_t> tokens(s.tokens);
 
   // 1. Embeddings, scaled by √H (exact f32, as llama.cpp); media rows are copied unscaled.  x: [n][H]
   grow(s.x, n * H);
@@ -102,9 +123,11 @@ Status gemma4_forward(const Gemma4Model& m, std::span<const int32_t> tokens, int
     for (int64_t i = 0; i < H; ++i) xt[i] *= embd_scale;
   }
   s.ple_tokens.assign(tokens.begin(), tokens.end());
-  for (const BatchMedia& b : media) {
-    std::copy_n(b.rows, b.n * H, s.x.data() + b.offset * H);
-    std::fill_n(s.ple_tokens.begin() + b.offset, b.n, 0);  // PLE token part: pad row at media positions
+  for (size_t i = 0; i < seqs.size(); ++i) {
+    for (const BatchMedia& b : seqs[i].media) {
+      std::copy_n(b.rows, b.n * H, s.x.data() + (row0[i] + b.offset) * H);
+      std::fill_n(s.ple_tokens.begin() + row0[i] + b.offset, b.n, 0);  // PLE token part: pad row at media
+    }
   }
   // 2. Per-layer inputs (E2B/E4B).  pli: [n][L][P]
   if (cfg.ple_dim > 0) {
@@ -137,7 +160,7 @@ Status gemma4_forward(const Gemma4Model& m, std::span<const int32_t> tokens, int
 
     // --- attention ---
     rms_norm_rows(x, lw.attn_norm, cfg.rms_eps, n, H, s.a.data());  // a: [n][H]
-    rope_tables(lc, w.rope_freq_factors, pos0, n, rc, rsn);
+    rope_tables(lc, w.rope_freq_factors, s.positions, rc, rsn);
     matmul(lw.wq, s.a.data(), n, s.q.data(), nh * d, pool, s.mm);  // q: [n][nh][d]
     norm_rope_heads(s.q.data(), n, nh, d, lw.q_norm, cfg.rms_eps, lc, rc.data(), rsn.data());
     if (lc.owns_kv) {
@@ -148,15 +171,21 @@ Status gemma4_forward(const Gemma4Model& m, std::span<const int32_t> tokens, int
         std::copy_n(s.k.data(), n * kvh * d, s.v.data());  // k_eq_v: V = raw K projection
       }
       norm_rope_heads(s.k.data(), n, kvh, d, lw.k_norm, cfg.rms_eps, lc, rc.data(), rsn.data());
-      for (int64_t t = 0; t < n; ++t) {
-        float* vt = s.v.data() + t * kvh * d;
-        for (int64_t h = 0; h < kvh; ++h) ops::rms_norm(vt + h * d, {}, cfg.rms_eps, d, vt + h * d);  // v_norm
-        std::copy_n(s.k.data() + t * kvh * d, kvh * d, cache.k(static_cast<int>(l), pos0 + t));
-        std::copy_n(vt, kvh * d, cache.v(static_cast<int>(l), pos0 + t));
+      for (size_t i = 0; i < seqs.size(); ++i) {
+        for (int64_t t = row0[i]; t < row0[i + 1]; ++t) {
+          float* vt = s.v.data() + t * kvh * d;
+          for (int64_t h = 0; h < kvh; ++h) ops::rms_norm(vt + h * d, {}, cfg.rms_eps, d, vt + h * d);  // v_norm
+          std::copy_n(s.k.data() + t * kvh * d, kvh * d, seqs[i].cache->k(static_cast<int>(l), s.positions[t]));
+          std::copy_n(vt, kvh * d, seqs[i].cache->v(static_cast<int>(l), s.positions[t]));
+        }
       }
     }
-    attention(cfg, static_cast<int>(l), s.q.data(), n, pos0, cache, s.o.data(), pool, s, media);  // o: [n][nh·d]
-    matmul(lw.wo, s.o.data(), n, s.attn.data(), H, pool, s.mm);                                   // attn: [n][H]
+    for (size_t i = 0; i < seqs.size(); ++i) {  // o: [n][nh·d], each sequence over its own cache
+      const int64_t r = row0[i];
+      attention(cfg, static_cast<int>(l), s.q.data() + r * nh * d, row0[i + 1] - r, seqs[i].pos0, *seqs[i].cache,
+                s.o.data() + r * nh * d, pool, s, seqs[i].media);
+    }
+    matmul(lw.wo, s.o.data(), n, s.attn.data(), H, pool, s.mm);  // attn: [n][H]
     rms_norm_rows(s.attn.data(), lw.post_attn_norm, cfg.rms_eps, n, H, s.attn.data());
     for (int64_t i = 0; i < n * H; ++i) x[i] += s.attn[i];  // x = r1
 
@@ -195,13 +224,29 @@ Status gemma4_forward(const Gemma4Model& m, std::span<const int32_t> tokens, int
     }
   }
 
-  // Output: final norm, tied head, soft-cap; only for the rows asked for.
-  if (logits_rows > 0) {
-    const int64_t rows = std::min<int64_t>(logits_rows, n);
-    const float* xl = s.x.data() + (n - rows) * H;
-    rms_norm_rows(xl, w.output_norm, cfg.rms_eps, rows, H, s.a.data());
-    matmul(w.output, s.a.data(), rows, logits, cfg.n_vocab, pool, s.mm);
-    if (cfg.final_softcap > 0.0f) ops::softcap(logits, rows * cfg.n_vocab, cfg.final_softcap);
+  // Output: final norm, tied head, soft-cap; only for the rows asked for (each sequence's last
+  // logits_rows), gathered so the head runs once for the whole batch.
+  if (total_logits > 0) {
+    grow(s.ffn, total_logits * H);
+    int64_t g = 0;
+    for (size_t i = 0; i < seqs.size(); ++i) {
+      const int64_t rows = std::min<int64_t>(std::max(seqs[i].logits_rows, 0), row0[i + 1] - row0[i]);
+      std::copy_n(s.x.data() + (row0[i + 1] - rows) * H, rows * H, s.ffn.data() + g * H);
+      g += rows;
+    }
+    rms_norm_rows(s.ffn.data(), w.output_norm, cfg.rms_eps, total_logits, H, s.a.data());
+    const int64_t V = cfg.n_vocab;
+    float* out = seqs.size() == 1 ? seqs[0].logits : (grow(s.logits, total_logits * V), s.logits.data());
+    matmul(w.output, s.a.data(), total_logits, out, V, pool, s.mm);
+    if (cfg.final_softcap > 0.0f) ops::softcap(out, total_logits * V, cfg.final_softcap);
+    if (seqs.size() > 1) {
+      g = 0;
+      for (const SequenceSlice& q : seqs) {
+        const int64_t rows = std::min<int64_t>(std::max(q.logits_rows, 0), static_cast<int64_t>(q.tokens.size()));
+        std::copy_n(out + g * V, rows * V, q.logits);
+        g += rows;
+      }
+    }
   }
   return {};
 }

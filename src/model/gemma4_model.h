@@ -43,6 +43,9 @@ class Gemma4Model {
 // Reusable activations for one batch; grown on demand, never shrunk, so decode allocates nothing.
 struct ForwardScratch {
   std::vector<int32_t> ple_tokens;  // token ids for the PLE lookup (0 at media rows)
+  std::vector<int32_t> tokens;      // the batch's tokens, all sequences back to back
+  std::vector<int64_t> positions;   // each row's position in its sequence
+  std::vector<int64_t> seq_row0;    // first row of each sequence
   std::vector<float> x, a, q, k, v, o, attn, gate, up, act, ffn, ffn2, moe, ple, pli, ple_gate, logits;
   std::vector<float> rope_cos, rope_sin;   // [n_tokens][max pairs] per attention type
   std::vector<std::vector<float>> scores;  // per thread: attention scores of one query
@@ -63,6 +66,22 @@ struct BatchMedia {
   const float* rows = nullptr;  // [n][n_embd]
   bool bidirectional = false;
 };
+
+// One sequence's part of a batched forward pass: tokens at positions [pos0, pos0 + n) of the
+// conversation whose cache is `cache`; logits of its last logits_rows tokens go to `logits`.
+struct SequenceSlice {
+  std::span<const int32_t> tokens;
+  int64_t pos0 = 0;
+  KvCache* cache = nullptr;
+  int logits_rows = 0;
+  float* logits = nullptr;  // [logits_rows][n_vocab]
+  std::span<const BatchMedia> media;
+};
+
+// Several conversations in one pass (continuous batching): every weight matrix is read once for all
+// of their rows; attention and the K/V writes stay per sequence.
+Status gemma4_forward_batch(const Gemma4Model& m, std::span<const SequenceSlice> seqs, ThreadPool& pool,
+                            ForwardScratch& s);
 
 // Runs tokens at positions [pos0, pos0 + n) through the model, writing K/V into `cache`.
 // If `logits_rows` > 0, the last `logits_rows` tokens' logits are written to `logits`

@@ -67,6 +67,38 @@ Result<std::unique_ptr<Session>> Engine::new_session(const SessionOptions& optio
   return std::make_unique<Session>(*this, std::move(state));
 }
 
+Result<std::vector<std::span<const float>>> Engine::decode_batch(std::span<Session* const> sessions,
+                                                                 std::span<const int32_t> tokens) {
+  if (sessions.size() != tokens.size()) return Error{"decode_batch: one token per session expected"};
+  if (sessions.empty()) return std::vector<std::span<const float>>{};
+  const int64_t V = info_.n_vocab;
+  std::vector<SequenceSlice> seqs;
+  for (size_t i = 0; i < sessions.size(); ++i) {
+    Session& s = *sessions[i];
+    if (&s.engine_ != this) return Error{"decode_batch: a session of another engine"};
+    for (size_t j = 0; j < i; ++j) {
+      if (sessions[j] == sessions[i]) return Error{"decode_batch: the same session twice"};
+    }
+    if (s.n_past_ + 1 > s.context_size()) {
+      return Error{"context full: " + std::to_string(s.n_past_ + 1) + " tokens do not fit in a context of " +
+                   std::to_string(s.context_size())};
+    }
+    s.state_->logits.resize(static_cast<size_t>(V));
+    seqs.push_back({tokens.subspan(i, 1), s.n_past_, &s.state_->cache, 1, s.state_->logits.data(), {}});
+  }
+  Status st = gemma4_forward_batch(*model_, seqs, *pool_, sessions[0]->state_->scratch);
+  if (!st) return st.error();
+  std::vector<std::span<const float>> out;
+  for (size_t i = 0; i < sessions.size(); ++i) {
+    Session& s = *sessions[i];
+    s.n_past_ += 1;
+    s.history_.push_back(tokens[i]);
+    s.history_media_.push_back(0);
+    out.emplace_back(s.state_->logits);
+  }
+  return out;
+}
+
 Session::Session(Engine& engine, std::unique_ptr<State> state) : engine_(engine), state_(std::move(state)) {}
 Session::~Session() = default;
 
