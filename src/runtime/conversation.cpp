@@ -51,11 +51,10 @@ Result<MediaPrompt> chat_media_prompt(const Tokenizer& tokenizer, const std::str
   for (const ChatMessage& m : messages) {
     for (const ContentPart& part : m.content) {
       if (part.kind == ContentPart::Kind::kText) continue;
-      if (part.kind == ContentPart::Kind::kVideo) {
-        return Error{"video parts must be given as frames (one image part per frame)"};
-      }
       if (!part.media) {
-        return Error{std::string("an ") + (part.kind == ContentPart::Kind::kImage ? "image" : "audio") +
+        return Error{std::string(part.kind == ContentPart::Kind::kImage   ? "an image"
+                                 : part.kind == ContentPart::Kind::kAudio ? "an audio"
+                                                                          : "a video") +
                      " part has no encoded data"};
       }
       media.push_back(part.media);

@@ -65,8 +65,9 @@ Result<std::vector<int32_t>> chat_prompt_tokens(const Tokenizer& tokenizer, cons
                                                 const std::vector<ToolDeclaration>& tools,
                                                 const ChatFormatOptions& format);
 
-// The same prompt with each image/audio part's marker expanded into its soft-token block (the parts'
-// `media` must all be set); image blocks are bidirectional when `image_bidirectional` (ModelInfo).
+// The same prompt with each image/audio part's marker expanded into its soft-token block and each video
+// part's into its per-frame blocks (the parts' `media` must all be set); image and video-frame blocks
+// are bidirectional when `image_bidirectional` (ModelInfo).
 Result<MediaPrompt> chat_media_prompt(const Tokenizer& tokenizer, const std::string& system,
                                       const std::vector<ChatMessage>& messages,
                                       const std::vector<ToolDeclaration>& tools, const ChatFormatOptions& format,

@@ -3,6 +3,7 @@
 #include <cstring>
 #include <string>
 
+#include "media/video_frames.h"
 #include "text/tokenizer.h"
 
 namespace pocket {
@@ -26,67 +27,135 @@ MediaTokenIds MediaTokenIds::from(const Tokenizer& tokenizer) {
   ids.audio_begin = id("<|audio>");
   ids.audio_soft = id("<|audio|>");
   ids.audio_end = id("<audio|>");
+  ids.video_soft = id("<|video|>");
   return ids;
+}
+
+Result<std::shared_ptr<MediaEmbedding>> make_video_embedding(const Tokenizer& tokenizer,
+                                                             std::vector<VideoFrameRows> frames) {
+  if (frames.empty()) return Error{"the video has no frames"};
+  auto m = std::make_shared<MediaEmbedding>();
+  m->kind = MediaKind::kVideo;
+  for (size_t i = 0; i < frames.size(); ++i) {
+    VideoFrameRows& f = frames[i];
+    if (f.n_tokens <= 0 || f.rows.empty() || f.rows.size() % static_cast<size_t>(f.n_tokens) != 0) {
+      return Error{"video frame " + std::to_string(i) + " has no soft tokens"};
+    }
+    // HF: " ".join(f"{MM:SS} {begin}{n × video}{end}" for each frame), tokenized with the text around
+    // it; special tokens split the text, so each stamp is a text run of its own except that the first
+    // one follows the text before the marker (the chat template puts "\n" or a special token there,
+    // and no merge joins "\n" with other characters, spec §7.1).
+    std::string text = i ? " " : "";
+    text += media::video_timestamp_text(f.timestamp_seconds);
+    text += ' ';
+    VideoFrameBlock block;
+    block.prefix = tokenizer.encode(text, /*add_bos=*/false, /*parse_special=*/false);
+    block.n_tokens = f.n_tokens;
+    block.fingerprint = media_fingerprint(f.rows);
+    m->frames.push_back(std::move(block));
+    m->n_tokens += f.n_tokens;
+    m->rows.insert(m->rows.end(), f.rows.begin(), f.rows.end());
+    std::vector<float>().swap(f.rows);
+  }
+  m->fingerprint = media_fingerprint(m->rows);
+  return m;
 }
 
 Result<MediaPrompt> expand_media_markers(std::span<const int32_t> tokens,
                                          std::span<const std::shared_ptr<const MediaEmbedding>> media,
                                          const MediaTokenIds& ids, bool image_bidirectional) {
+  auto soft_of = [&](MediaKind kind) {
+    return kind == MediaKind::kImage ? ids.image_soft : kind == MediaKind::kAudio ? ids.audio_soft : ids.video_soft;
+  };
   auto count = [&](MediaKind kind, bool markers) {
     int64_t c = 0;
     if (markers) {
-      const int32_t soft = kind == MediaKind::kImage ? ids.image_soft : ids.audio_soft;
+      const int32_t soft = soft_of(kind);
       for (int32_t t : tokens) c += (soft >= 0 && t == soft) ? 1 : 0;
     } else {
       for (const auto& m : media) c += (m && m->kind == kind) ? 1 : 0;
     }
     return c;
   };
-  for (MediaKind kind : {MediaKind::kImage, MediaKind::kAudio}) {
+  auto name_of = [](MediaKind kind) {
+    return kind == MediaKind::kImage ? "image" : kind == MediaKind::kAudio ? "audio" : "video";
+  };
+  for (MediaKind kind : {MediaKind::kImage, MediaKind::kAudio, MediaKind::kVideo}) {
     const int64_t markers = count(kind, true), given = count(kind, false);
-    const char* what = kind == MediaKind::kImage ? "image" : "audio";
+    const char* what = name_of(kind);
     if (markers != given) {
       return Error{"the prompt has " + std::to_string(markers) + " " + what + " marker(s) but " +
                    std::to_string(given) + " " + what + " input(s) were given"};
     }
-    const bool have_ids = kind == MediaKind::kImage
-                              ? (ids.image_begin >= 0 && ids.image_soft >= 0 && ids.image_end >= 0)
-                              : (ids.audio_begin >= 0 && ids.audio_soft >= 0 && ids.audio_end >= 0);
+    const bool image_ids = ids.image_begin >= 0 && ids.image_soft >= 0 && ids.image_end >= 0;
+    const bool have_ids = kind == MediaKind::kImage ? image_ids
+                          : kind == MediaKind::kAudio
+                              ? (ids.audio_begin >= 0 && ids.audio_soft >= 0 && ids.audio_end >= 0)
+                              : (image_ids && ids.video_soft >= 0);
     if (given > 0 && !have_ids) {
       return Error{std::string("the model's vocabulary lacks the ") + what + " marker tokens"};
     }
   }
   MediaPrompt out;
   size_t next = 0;
+  // One block of placeholders `soft` paired with rows [first_row, first_row + n) of `m`.
+  auto add_block = [&](const std::shared_ptr<const MediaEmbedding>& m, int32_t begin, int32_t soft, int32_t end,
+                       int64_t first_row, int64_t n, bool bidirectional, uint64_t fingerprint) {
+    const size_t width = m->rows.size() / static_cast<size_t>(m->n_tokens);
+    out.tokens.push_back(begin);
+    MediaInput in;
+    in.offset = static_cast<int64_t>(out.tokens.size());
+    in.n_tokens = n;
+    in.embeddings =
+        std::span<const float>(m->rows).subspan(static_cast<size_t>(first_row) * width, static_cast<size_t>(n) * width);
+    in.bidirectional = bidirectional;
+    in.fingerprint = fingerprint;
+    out.media.push_back(in);
+    out.tokens.insert(out.tokens.end(), static_cast<size_t>(n), soft);
+    out.tokens.push_back(end);
+  };
   for (int32_t t : tokens) {
     const bool is_image = ids.image_soft >= 0 && t == ids.image_soft;
     const bool is_audio = ids.audio_soft >= 0 && t == ids.audio_soft;
-    if (!is_image && !is_audio) {
+    const bool is_video = ids.video_soft >= 0 && t == ids.video_soft;
+    if (!is_image && !is_audio && !is_video) {
       out.tokens.push_back(t);
       continue;
     }
-    const MediaKind kind = is_image ? MediaKind::kImage : MediaKind::kAudio;
+    const MediaKind kind = is_image ? MediaKind::kImage : is_audio ? MediaKind::kAudio : MediaKind::kVideo;
     if (media[next]->kind != kind) {
       // Media are consumed in prompt order; a kind mismatch means the caller's order is wrong.
-      return Error{std::string("media input ") + std::to_string(next + 1) + " is " +
-                   (media[next]->kind == MediaKind::kImage ? "an image" : "audio") + " but the prompt has " +
-                   (is_image ? "an image" : "an audio") + " marker there"};
+      return Error{"media input " + std::to_string(next + 1) + " is " + name_of(media[next]->kind) +
+                   " but the prompt has " + (kind == MediaKind::kAudio ? "an " : "a ") + name_of(kind) +
+                   " marker there"};
     }
     const auto& m = media[next++];
     if (m->n_tokens <= 0 || m->rows.empty() || m->rows.size() % static_cast<size_t>(m->n_tokens) != 0) {
       return Error{"media input " + std::to_string(next) + " has no soft tokens"};
     }
-    out.tokens.push_back(is_image ? ids.image_begin : ids.audio_begin);
-    MediaInput in;
-    in.offset = static_cast<int64_t>(out.tokens.size());
-    in.n_tokens = m->n_tokens;
-    in.embeddings = m->rows;
-    in.bidirectional = is_image && image_bidirectional;
-    in.fingerprint = m->fingerprint;
-    out.media.push_back(in);
     out.owned.push_back(m);
-    out.tokens.insert(out.tokens.end(), static_cast<size_t>(m->n_tokens), t);
-    out.tokens.push_back(is_image ? ids.image_end : ids.audio_end);
+    if (!is_video) {
+      add_block(m, is_image ? ids.image_begin : ids.audio_begin, t, is_image ? ids.image_end : ids.audio_end, 0,
+                m->n_tokens, is_image && image_bidirectional, m->fingerprint);
+      continue;
+    }
+    int64_t sum = 0;
+    bool empty_frame = m->frames.empty();
+    for (const VideoFrameBlock& f : m->frames) {
+      sum += f.n_tokens;
+      empty_frame = empty_frame || f.n_tokens <= 0;
+    }
+    if (empty_frame || sum != m->n_tokens) {
+      return Error{"media input " + std::to_string(next) + " (video) has frames that do not add up to its rows"};
+    }
+    // Spec §3: per frame "MM:SS " <|image> n × <|video|> <image|>; each frame is its own block, so on
+    // 26B/31B a frame's tokens see each other both ways as an image's do (spec §1 item 7).
+    int64_t row = 0;
+    for (const VideoFrameBlock& f : m->frames) {
+      out.tokens.insert(out.tokens.end(), f.prefix.begin(), f.prefix.end());
+      add_block(m, ids.image_begin, ids.video_soft, ids.image_end, row, f.n_tokens, image_bidirectional, f.fingerprint);
+      row += f.n_tokens;
+    }
   }
   return out;
 }

@@ -63,7 +63,10 @@ struct ContentPart {
   static ContentPart Audio(std::shared_ptr<const MediaEmbedding> m = nullptr) {
     return {Kind::kAudio, {}, std::move(m), {}, {}};
   }
-  static ContentPart Video() { return {Kind::kVideo, {}, nullptr, {}, {}}; }
+  // kVideo: the frames' soft tokens and timestamps (MediaKind::kVideo; null: rendering only).
+  static ContentPart Video(std::shared_ptr<const MediaEmbedding> m = nullptr) {
+    return {Kind::kVideo, {}, std::move(m), {}, {}};
+  }
 };
 
 struct ToolCall {
