@@ -53,6 +53,22 @@ TEST(AudioSynthMmproj, FullPlanHasSpecNamesShapesAndTypes) {
   EXPECT_EQ(by_name.count("a.blk.0.attn_k_rel.input_min"), 0u);
 }
 
+TEST(AudioSynthMmproj, Unified12bHasOnlyTheProjection) {
+  MmprojOptions o;
+  o.variant = "12b";
+  o.full = true;
+  o.vision = false;
+  o.audio = true;
+  auto plan = plan_mmproj(o);
+  ASSERT_TRUE(plan.ok()) << plan.error().message;
+  ASSERT_EQ(plan->tensors.size(), 1u);
+  EXPECT_EQ(plan->tensors[0].recipe.name, "mm.a.input_projection.weight");
+  EXPECT_EQ(plan->tensors[0].recipe.ne, (std::vector<int64_t>{640, 3840}));
+  bool ua = false;
+  for (const auto& [k, v] : plan->metadata) ua |= k == "clip.audio.projector_type" && *v.as_string() == "gemma4ua";
+  EXPECT_TRUE(ua);
+}
+
 TEST(AudioSynthMmproj, TinyFileLoadsAndEncodes) {
   const std::string path = (std::filesystem::temp_directory_path() / "pocket_synth_audio_tiny.gguf").string();
   MmprojOptions o;

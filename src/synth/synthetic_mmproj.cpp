@@ -166,8 +166,8 @@ Result<MmprojPlan> plan_mmproj(const MmprojOptions& opts) {
     plan_vision(*v, n_text, plan);
   }
   if (opts.audio) {
-    if (opts.variant != "e2b" && opts.variant != "e4b") {
-      return Error{"synthetic mmproj: variant '" + opts.variant + "' has no audio tower (only e2b, e4b)"};
+    if (opts.variant != "e2b" && opts.variant != "e4b" && opts.variant != "12b") {
+      return Error{"synthetic mmproj: variant '" + opts.variant + "' has no audio tower (only e2b, e4b, 12b)"};
     }
     if (Status st = plan_audio_tensors(opts, n_text, plan); !st) return st.error();
   }

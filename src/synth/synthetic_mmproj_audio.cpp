@@ -27,11 +27,32 @@ AudioShape audio_shape(bool full) {
 Init normal(float mean, float stddev) { return {Init::NORMAL, mean, stddev}; }
 Init uniform(float lo, float hi) { return {Init::UNIFORM, lo, hi}; }
 
+// The 12B's encoder-free audio (gemma4ua, appendix A): only the projection of 640-sample frames.
+// llama.cpp reads the frame size from num_mel_bins (hard-coded 640 in clip.cpp).
+void plan_unified_audio(const MmprojOptions& opts, int64_t n_embd_text, MmprojPlan& plan) {
+  auto set = [&](std::string key, GgufValue value) { plan.metadata.emplace_back(std::move(key), std::move(value)); };
+  set("clip.has_audio_encoder", GgufValue::boolean(true));
+  set("clip.audio.projector_type", GgufValue::str("gemma4ua"));
+  set("clip.audio.embedding_length", GgufValue::u32(640));
+  set("clip.audio.num_mel_bins", GgufValue::u32(640));
+  set("clip.audio.projection_dim", GgufValue::u32(static_cast<uint32_t>(n_embd_text)));
+  (void)opts;
+  // Frames are RMS-normalised first, so N(0, 1/640) keeps the rows O(1).
+  plan.tensors.push_back(
+      {TensorRecipe{
+           "mm.a.input_projection.weight", {640, n_embd_text}, normal(0.0f, 1.0f / std::sqrt(640.0f)), {}, {}, {}},
+       false});
+}
+
 }  // namespace
 
 Status plan_audio_tensors(const MmprojOptions& opts, int64_t n_embd_text, MmprojPlan& plan) {
+  if (opts.variant == "12b") {
+    plan_unified_audio(opts, n_embd_text, plan);
+    return {};
+  }
   if (opts.variant != "e2b" && opts.variant != "e4b") {
-    return Error{"synthetic mmproj: variant '" + opts.variant + "' has no audio tower (only e2b, e4b)"};
+    return Error{"synthetic mmproj: variant '" + opts.variant + "' has no audio tower (only e2b, e4b, 12b)"};
   }
   const AudioShape a = audio_shape(opts.full);
   const int64_t d = a.n_embd, hd = a.n_embd / a.n_head;

@@ -67,7 +67,13 @@ if(EXISTS ${POCKET_SYSTEM_PYTHON} AND EXISTS /usr/share/pocketsphinx/test/data/l
   add_test(NAME audio.tower.librivox_recordings_pocket_encode_match_torch_reference_max_abs_1e-4
            COMMAND ${POCKET_SYSTEM_PYTHON} ${_tower_script} recording --pocket $<TARGET_FILE:pocket> --type f32
                    --tolerance 1e-4 --work ${_audio_work}/tower-librivox --recordings ${_librivox_wavs})
+  # The 12B's encoder-free projection (gemma4ua): pocket encode --audio rows vs RMSNorm(frame)·W^T in
+  # numpy on the frames pocket wrote.
+  add_test(NAME audio.tower.unified_12b_librivox_projection_matches_reference_max_abs_1e-4
+           COMMAND ${POCKET_SYSTEM_PYTHON} ${_tower_script} recording --variant 12b --pocket $<TARGET_FILE:pocket>
+                   --type f32 --tolerance 1e-4 --work ${_audio_work}/tower-unified --recordings ${_librivox_wavs})
   set_tests_properties(audio.tower.librivox_recordings_pocket_encode_match_torch_reference_max_abs_1e-4
+                       audio.tower.unified_12b_librivox_projection_matches_reference_max_abs_1e-4
                        PROPERTIES LABELS audio TIMEOUT 600)
 
   # `pocket run --audio` on a LibriVox clip and on ~99 s of speech (4 clips): the prompt is the chat
@@ -80,6 +86,10 @@ if(EXISTS ${POCKET_SYSTEM_PYTHON} AND EXISTS /usr/share/pocketsphinx/test/data/l
   add_test(NAME audio.e2e.run_audio_librivox_and_99s_logits_equal_direct_rows_max_abs_1e-6
            COMMAND bash ${_audio_dir}/audio_e2e.sh $<TARGET_FILE:pocket> $<TARGET_FILE:pocket_audio_e2e_check>
                    ${_audio_work}/e2e ${_librivox_first} ${_audio_work}/e2e-long.wav 1e-6)
+  add_test(NAME audio.e2e.run_audio_12b_unified_librivox_and_99s_logits_equal_direct_rows_max_abs_1e-6
+           COMMAND bash ${_audio_dir}/audio_e2e.sh $<TARGET_FILE:pocket> $<TARGET_FILE:pocket_audio_e2e_check>
+                   ${_audio_work}/e2e ${_librivox_first} ${_audio_work}/e2e-long.wav 1e-6 12b)
   set_tests_properties(audio.e2e.run_audio_librivox_and_99s_logits_equal_direct_rows_max_abs_1e-6
-                       PROPERTIES LABELS audio TIMEOUT 900)
+                       audio.e2e.run_audio_12b_unified_librivox_and_99s_logits_equal_direct_rows_max_abs_1e-6
+                       PROPERTIES LABELS audio TIMEOUT 900 RESOURCE_LOCK audio_e2e_work)
 endif()

@@ -6,17 +6,25 @@
 #     (pocket_audio_e2e_check; tolerance $tol);
 #   - audio without --mmproj, with a vision-only mmproj, or an unreadable file: a one-line error, exit 1.
 #
-#   audio_e2e.sh POCKET CHECK WORK SHORT_RECORDING LONG_RECORDING TOLERANCE
+#   audio_e2e.sh POCKET CHECK WORK SHORT_RECORDING LONG_RECORDING TOLERANCE [VARIANT]
+# VARIANT e2b (default: the gemma4a conformer tower) or 12b (the encoder-free gemma4ua projection).
 # LONG_RECORDING is made with sox when missing: the WAVs next to SHORT_RECORDING back to back, 4 times.
 set -euo pipefail
-pocket="$1" check="$2" work="$3" short="$4" long="$5" tol="$6"
+pocket="$1" check="$2" work="$3" short="$4" long="$5" tol="$6" variant="${7:-e2b}"
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 mkdir -p "$work"
-model="$work/e2b-tiny-f32-gemma-vocab.gguf"
-mm="$work/e2b-tiny-audio.mmproj.gguf"
+model="$work/$variant-tiny-f32-gemma-vocab.gguf"
+mm="$work/$variant-tiny-audio.mmproj.gguf"
 mm_vision="$work/e2b-tiny-vision-only.mmproj.gguf"
-bash "$root/tests/cli/make_model.sh" "$pocket" "$model" >/dev/null
-[ -s "$mm" ] || "$pocket" synth-mmproj --variant e2b --size tiny --audio --no-vision -q -o "$mm"
+if [ "$variant" = e2b ]; then
+  bash "$root/tests/cli/make_model.sh" "$pocket" "$model" >/dev/null 2>&1
+elif [ ! -s "$model" ]; then
+  tokenizer_json="$(bash "$root/scripts/fetch_tokenizer.sh" | tail -n 1)"
+  "$pocket" synth --variant "$variant" --size tiny --type f32 -o "$model.base.gguf" >/dev/null 2>&1
+  "$pocket" vocab-import --tokenizer-json "$tokenizer_json" --gemma4-names -m "$model.base.gguf" -o "$model" >/dev/null 2>&1
+  rm -f "$model.base.gguf"
+fi
+[ -s "$mm" ] || "$pocket" synth-mmproj --variant "$variant" --size tiny --audio --no-vision -q -o "$mm"
 [ -s "$mm_vision" ] || "$pocket" synth-mmproj --variant e2b --size tiny -q -o "$mm_vision"
 
 if [ ! -s "$long" ]; then

@@ -8,6 +8,9 @@ Weights come from a llama.cpp-layout mmproj (spec §5.3 names; per_dim_scale sto
 conv_norm / norm_conv swapped). Input: raw float32 log-mel features [frames][128]. Output: raw float32
 [n_soft][n_text] (and optionally the tower output before the embedder).
 
+For the 12B's encoder-free projection (gemma4ua, spec appendix A) the input is instead the frames
+pocket encode --preprocessed-out writes, raw float32 [n][640]: output = RMSNorm(frame) · W^T.
+
 usage: audio_tower_ref.py --mmproj P --features F --out O [--tower-out O2]
 """
 import argparse
@@ -220,6 +223,14 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--tower-out")
     a = ap.parse_args()
+    g = GgufFile(a.mmproj)
+    if g.metadata.get("clip.audio.projector_type") == "gemma4ua":
+        w_proj = torch.from_numpy(g.tensor("mm.a.input_projection.weight").copy()).to(DT)  # [n_text, 640]
+        frames = np.fromfile(a.features, dtype="<f4").reshape(-1, w_proj.shape[1]).astype(np.float64)
+        out = (rms_norm(torch.from_numpy(frames)) @ w_proj.T).numpy()
+        out.astype("<f4").tofile(a.out)
+        print(out.shape[0])
+        return
     feats = np.fromfile(a.features, dtype="<f4").reshape(-1, 128).astype(np.float64)
     w = Weights(a.mmproj)
     with torch.no_grad():

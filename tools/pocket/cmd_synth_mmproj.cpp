@@ -52,8 +52,8 @@ int run_synth_mmproj(const SynthMmprojArgs& a) {
 void add_synth_mmproj_command(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<SynthMmprojArgs>();
   CLI::App* cmd = app.add_subcommand("synth-mmproj", "Write a random-weight mmproj GGUF (vision/audio towers)");
-  cmd->add_option("--variant", args->variant, "Model variant: e2b, e4b, 26b-a4b, 31b")
-      ->check(CLI::IsMember({"e2b", "e4b", "26b-a4b", "31b"}))
+  cmd->add_option("--variant", args->variant, "Model variant: e2b, e4b, 26b-a4b, 31b; 12b (audio only: --audio --no-vision)")
+      ->check(CLI::IsMember({"e2b", "e4b", "26b-a4b", "31b", "12b"}))
       ->capture_default_str();
   cmd->add_option("--size", args->size, "tiny (scaled down, same structure) or full (real shape)")
       ->check(CLI::IsMember({"tiny", "full"}))
@@ -62,7 +62,7 @@ void add_synth_mmproj_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--n-embd-text", args->n_embd_text,
                   "Projection width (default: the `pocket synth` text model of this variant and size)");
   cmd->add_option("--seed", args->seed, "Random seed")->capture_default_str();
-  cmd->add_flag("--audio", args->audio, "Also write the audio tower (e2b, e4b)");
+  cmd->add_flag("--audio", args->audio, "Also write the audio tower (e2b, e4b; 12b: the encoder-free projection)");
   cmd->add_flag("--no-vision", args->no_vision, "Leave out the vision tower");
   cmd->add_option("--threads", args->threads, "Threads for generating weights (0 = all cores)");
   cmd->add_flag("-q,--quiet", args->quiet, "No progress or summary on stderr");

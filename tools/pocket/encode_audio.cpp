@@ -1,5 +1,6 @@
 #include "encode_audio.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -63,26 +64,38 @@ Result<std::vector<FeatureClip>> load_clips(const EncodeAudioArgs& a) {
   return clips;
 }
 
-// The 12B's encoder-free projection works on the waveform: no features to write.
+// The 12B's encoder-free projection works on the waveform: --preprocessed-out writes the frames it
+// projects, [n_soft][640] (each clip's samples cut into 640-sample frames, the last zero-padded).
 int encode_unified(const EncodeAudioArgs& a, const MmprojFile& mmproj, const std::string& out,
                    const std::string& preprocessed_out, ThreadPool& pool) {
-  if (!a.features_in.empty() || !preprocessed_out.empty()) {
+  if (!a.features_in.empty()) {
     return report_error(mmproj.path() +
                         ": the gemma4ua audio projection reads the raw waveform, not log-mel "
-                        "features (--features-in / --preprocessed-out do not apply)");
+                        "features (--features-in does not apply)");
   }
   auto enc = AudioEncoder::load(mmproj);
   if (!enc) return report_error(enc.error().message);
-  auto clips = enc->encode_file(a.audio, pool);
-  if (!clips) return report_error(clips.error().message);
-  std::vector<float> rows;
+  auto audio = media::decode_audio_file(a.audio);
+  if (!audio) return report_error(audio.error().message);
+  auto clips = enc->encode_samples(audio->samples, pool);
+  if (!clips) return report_error(a.audio + ": " + clips.error().message);
+  std::vector<float> rows, frames;
   int64_t n_soft = 0;
   for (const AudioClipEmbedding& c : *clips) {
     rows.insert(rows.end(), c.rows.begin(), c.rows.end());
     n_soft += c.n_tokens;
+    const size_t first = frames.size();
+    frames.resize(first + static_cast<size_t>(c.n_tokens * kUnifiedAudioFrame), 0.0f);
+    const int64_t used = std::min(c.n_samples, c.n_tokens * kUnifiedAudioFrame);
+    std::copy_n(audio->samples.begin() + c.start_sample, used, frames.begin() + static_cast<std::ptrdiff_t>(first));
+  }
+  if (!preprocessed_out.empty()) {
+    if (Status st = write_raw_floats(preprocessed_out, frames); !st) return report_error(st.message());
   }
   if (Status st = write_raw_floats(out, rows); !st) return report_error(st.message());
   std::printf("%lld\n", static_cast<long long>(n_soft));
+  std::fprintf(stderr, "pocket encode: %zu audio clip(s), %lld soft tokens x %lld to %s\n", clips->size(),
+               static_cast<long long>(n_soft), static_cast<long long>(enc->n_text()), out.c_str());
   return 0;
 }
 
