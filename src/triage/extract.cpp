@@ -119,10 +119,11 @@ void extract_known(std::span<const uint8_t> bytes, std::string_view name, const 
     extract_pdf(bytes, options, out);
   } else if (is_docx_mime(mime)) {
     extract_docx(bytes, options, out);
+  } else if (mime == "message/rfc822" || (is_text_mime(mime) && looks_like_email(chars))) {
+    // Before HTML: libmagic calls a mail with an HTML body text/html.
+    extract_email(chars, out);
   } else if (mime == "text/html" || mime == "application/xhtml+xml") {
     extract_html(chars, out);
-  } else if (mime == "message/rfc822" || (is_text_mime(mime) && looks_like_email(chars))) {
-    extract_email(chars, out);
   } else if (is_text_mime(mime)) {
     read_as_text(bytes, mime, ext, out);
   } else if (mime == "application/encrypted" || starts_with(mime, "application/CDFV2") ||

@@ -69,6 +69,7 @@ TEST(TriageText, TruncatesOnCharacterBoundaryAndCleansControls) {
       "d\fe\tf",
       13);
   EXPECT_EQ(clean_text(raw), "a\nb\ncd\ne\tf");
+  EXPECT_EQ(clean_text("a  \n\n\n\n\tb\r\n\r\n\r\nc"), "a\n\n\tb\n\nc");
 }
 
 TEST(TriageExtract, PlainMarkdownCsvJsonAreTextWithFormatFromNameAndContent) {
@@ -196,7 +197,8 @@ TEST(TriageExtract, HtmlOnlyEmailBodyIsStripped) {
 
 TEST(TriageExtract, PdfTextWithPageCap) {
   const std::string pdf = testing::make_text_pdf(
-      {"First page about whales (Moby).\nSecond line.", "Second page: Nantucket.", "Third page: the end."});
+      {"First page about whales (Moby) \u2014 \u201cCall me Ishmael\u201d, 35 \u20ac.\nSecond line.",
+       "Second page: Nantucket.", "Third page: the end."});
   ExtractOptions options;
   options.max_pdf_pages = 2;
   const ExtractedInput r = extract(pdf, "doc.pdf", options);
@@ -205,7 +207,9 @@ TEST(TriageExtract, PdfTextWithPageCap) {
   EXPECT_EQ(r.pages, 3);
   EXPECT_EQ(r.pages_read, 2);
   EXPECT_TRUE(r.truncated);
-  EXPECT_NE(r.text.find("First page about whales (Moby)."), std::string::npos) << r.text;
+  EXPECT_NE(r.text.find("First page about whales (Moby) \u2014 \u201cCall me Ishmael\u201d, 35 \u20ac."),
+            std::string::npos)
+      << r.text;
   EXPECT_NE(r.text.find("Second page"), std::string::npos);
   EXPECT_EQ(r.text.find("Third page"), std::string::npos);
 }

@@ -15,24 +15,29 @@
 
 namespace pocket::triage::testing {
 
-// PDF literal string for Helvetica/WinAnsi: escapes ( ) \, maps what WinAnsi has of Latin-1, '?' else.
+// PDF literal string for Helvetica/WinAnsi: escapes ( ) \, maps every character WinAnsi has (Latin-1
+// plus the Windows-1252 extras: dashes, curly quotes, euro...) to its byte, '?' for the rest.
 inline std::string pdf_literal(std::string_view utf8) {
   std::string out = "(";
-  for (size_t i = 0; i < utf8.size(); ++i) {
+  for (size_t i = 0; i < utf8.size();) {
     const auto b = static_cast<unsigned char>(utf8[i]);
-    if (b == '(' || b == ')' || b == '\\') {
-      out += '\\';
-      out += static_cast<char>(b);
-    } else if (b >= 0x20 && b < 0x7F) {
-      out += static_cast<char>(b);
-    } else if (b == 0xC2 || b == 0xC3) {  // U+00A0..U+00FF: same byte in WinAnsi
-      if (i + 1 < utf8.size()) {
-        out += static_cast<char>((b == 0xC3 ? 0xC0 : 0x80) | (static_cast<unsigned char>(utf8[++i]) & 0x3F));
-      }
-    } else if (b >= 0x80) {
-      while (i + 1 < utf8.size() && (static_cast<unsigned char>(utf8[i + 1]) & 0xC0) == 0x80) ++i;
-      out += '?';
+    uint32_t cp = b;
+    size_t n = 1;
+    if (b >= 0xF0)
+      cp = 0xFFFD, n = 4;
+    else if (b >= 0xE0 && i + 2 < utf8.size())
+      cp = (b & 0x0Fu) << 12 | (utf8[i + 1] & 0x3Fu) << 6 | (utf8[i + 2] & 0x3Fu), n = 3;
+    else if (b >= 0xC0 && i + 1 < utf8.size())
+      cp = (b & 0x1Fu) << 6 | (utf8[i + 1] & 0x3Fu), n = 2;
+    i += n;
+    int byte = -1;
+    if (cp < 0x80 || (cp >= 0xA0 && cp <= 0xFF)) byte = static_cast<int>(cp);
+    for (int k = 0x80; k < 0xA0 && byte < 0; ++k) {
+      if (cp1252_to_unicode(static_cast<uint8_t>(k)) == cp) byte = k;
     }
+    if (byte == '(' || byte == ')' || byte == '\\') out += '\\';
+    if (byte < 0x20 && byte != -1) continue;
+    out += byte < 0 ? '?' : static_cast<char>(byte);
   }
   return out + ")";
 }

@@ -20,10 +20,43 @@ std::string decode_cp1252(std::string_view bytes) {
   return out;
 }
 
-std::string decode_latin1(std::string_view bytes) {
+// ISO-8859-15: Latin-1 with eight code points replaced (euro sign, Š š Ž ž Œ œ Ÿ).
+std::string decode_latin9(std::string_view bytes) {
   std::string out;
   out.reserve(bytes.size() + bytes.size() / 4);
-  for (char ch : bytes) append_utf8(out, static_cast<uint8_t>(ch));
+  for (char ch : bytes) {
+    const auto b = static_cast<uint8_t>(ch);
+    uint32_t cp = b;
+    switch (b) {
+      case 0xA4:
+        cp = 0x20AC;
+        break;
+      case 0xA6:
+        cp = 0x0160;
+        break;
+      case 0xA8:
+        cp = 0x0161;
+        break;
+      case 0xB4:
+        cp = 0x017D;
+        break;
+      case 0xB8:
+        cp = 0x017E;
+        break;
+      case 0xBC:
+        cp = 0x0152;
+        break;
+      case 0xBD:
+        cp = 0x0153;
+        break;
+      case 0xBE:
+        cp = 0x0178;
+        break;
+      default:
+        break;
+    }
+    append_utf8(out, cp);
+  }
   return out;
 }
 
@@ -135,10 +168,18 @@ DecodedText decode_text_bytes(std::span<const uint8_t> bytes) {
 
 std::string decode_charset(std::string_view bytes, std::string_view charset) {
   const std::string cs = lower(charset);
-  if (cs == "iso-8859-1" || cs == "latin1" || cs == "latin-1" || cs == "iso8859-1" || cs == "l1") {
-    return decode_latin1(bytes);
+  // As browsers do (WHATWG Encoding): Latin-1 and ASCII labels mean Windows-1252 — mailers that
+  // declare iso-8859-1 routinely send 0x80 for the euro sign and 0x93/0x94 for quotes. Valid UTF-8
+  // under a wrong ASCII label stays UTF-8.
+  if (cs == "us-ascii" || cs == "ascii") {
+    if (is_valid_utf8(bytes)) return std::string(bytes);
+    return decode_cp1252(bytes);
   }
-  if (cs == "windows-1252" || cs == "cp1252" || cs == "x-cp1252") return decode_cp1252(bytes);
+  if (cs == "iso-8859-1" || cs == "latin1" || cs == "latin-1" || cs == "iso8859-1" || cs == "l1" ||
+      cs == "windows-1252" || cs == "cp1252" || cs == "x-cp1252") {
+    return decode_cp1252(bytes);
+  }
+  if (cs == "iso-8859-15" || cs == "latin-9") return decode_latin9(bytes);
   if (cs == "utf-16le") return decode_utf16(bytes, false);
   if (cs == "utf-16be") return decode_utf16(bytes, true);
   const auto* p = reinterpret_cast<const uint8_t*>(bytes.data());
@@ -150,12 +191,14 @@ std::string clean_text(std::string_view s) {
   out.reserve(s.size());
   for (size_t i = 0; i < s.size(); ++i) {
     const auto b = static_cast<uint8_t>(s[i]);
-    if (b == '\r') {
+    if (b == '\r' || b == '\n' || b == '\f' || b == '\v') {
+      if (b == '\r' && i + 1 < s.size() && s[i + 1] == '\n') ++i;
+      // Trailing blanks go; at most one empty line in a row (mail and HTML bodies pad heavily).
+      while (!out.empty() && (out.back() == ' ' || out.back() == '\t')) out.pop_back();
+      const size_t n = out.size();
+      if (n >= 2 && out[n - 1] == '\n' && out[n - 2] == '\n') continue;
       out.push_back('\n');
-      if (i + 1 < s.size() && s[i + 1] == '\n') ++i;
-    } else if (b == '\f' || b == '\v') {
-      out.push_back('\n');
-    } else if (b == '\t' || b == '\n' || b >= 0x20) {
+    } else if (b == '\t' || b >= 0x20) {
       if (b == 0x7F) continue;
       // C1 controls U+0080..U+009F arrive as C2 80..C2 9F.
       if (b == 0xC2 && i + 1 < s.size() && static_cast<uint8_t>(s[i + 1]) >= 0x80 &&

@@ -31,12 +31,13 @@ struct DecodedText {
 DecodedText decode_text_bytes(std::span<const uint8_t> bytes);
 
 // Decodes bytes in a declared charset (MIME/HTML labels, case-insensitive): utf-8, us-ascii,
-// iso-8859-1/latin1, windows-1252, utf-16(le|be). Unknown labels and invalid UTF-8 fall back to
+// iso-8859-1/latin1 and windows-1252 (all three read as Windows-1252, as browsers do), iso-8859-15,
+// utf-16(le|be). Unknown labels and invalid UTF-8 fall back to
 // decode_text_bytes. Never fails.
 std::string decode_charset(std::string_view bytes, std::string_view charset);
 
-// Normalises line ends to \n, turns form feeds into \n, drops other C0/C1 controls and NULs (they
-// only confuse the tokenizer), keeps tabs.
+// Normalises line ends to \n, turns form feeds into \n, drops trailing blanks and runs of more than
+// one empty line, drops other C0/C1 controls and NULs (they only confuse the tokenizer), keeps tabs.
 std::string clean_text(std::string_view utf8);
 
 // Cuts `text` to at most `max_bytes` without splitting a UTF-8 sequence; true when it cut.
