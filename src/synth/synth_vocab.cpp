@@ -16,11 +16,31 @@ const std::string kSpace = "\xE2\x96\x81";  // ▁ U+2581
 Vocab make_vocab(int n) {
   Vocab v;
   v.tokens.reserve(n);
+  // Media markers (multimodal spec §0, §7.3) at their real ids in a full-size vocabulary, else as the
+  // last seven ids in the same order (so <image|> and <audio|> are the two last, as the 12B's
+  // suppress_tokens expect). They are placed as soon as the vocabulary reaches their id.
+  static const char* const kMedia[] = {"<|image>",  "<|audio>", "<|video|>", "<|image|>",
+                                       "<|audio|>", "<image|>", "<audio|>"};
+  static const int kMediaRealIds[] = {255999, 256000, 258884, 258880, 258881, 258882, 258883};
+  const bool real_ids = n > 258884;
+  auto media_at = [&](int id) -> const char* {
+    for (int i = 0; i < 7; ++i) {
+      if (id == (real_ids ? kMediaRealIds[i] : n - 7 + i)) return kMedia[i];
+    }
+    return nullptr;
+  };
   auto add = [&](std::string text, int32_t type, float score) {
     if (static_cast<int>(v.tokens.size()) >= n) return;
     v.tokens.push_back(std::move(text));
     v.types.push_back(type);
     v.scores.push_back(score);
+    while (static_cast<int>(v.tokens.size()) < n) {
+      const char* m = media_at(static_cast<int>(v.tokens.size()));
+      if (!m) break;
+      v.tokens.emplace_back(m);
+      v.types.push_back(kControl);
+      v.scores.push_back(0.0f);
+    }
   };
   add("<pad>", kControl, 0.0f);
   add("<eos>", kControl, 0.0f);

@@ -334,6 +334,15 @@ TEST(Synth, VocabularyIsUniqueAndMergesAreBuildable) {
   EXPECT_EQ(seen.size(), v.tokens.size());
   EXPECT_EQ(v.tokens[107], "<0x00>");
   EXPECT_EQ(v.types[107], 6);
+  EXPECT_EQ(v.tokens[255999], "<|image>");
+  EXPECT_EQ(v.tokens[258880], "<|image|>");
+  EXPECT_EQ(v.tokens[258883], "<audio|>");
+  EXPECT_EQ(v.types[258884], 3);
+  auto tiny = detail::make_vocab(1024);
+  ASSERT_EQ(tiny.tokens.size(), 1024u);
+  EXPECT_EQ(tiny.tokens[1020], "<|image|>");
+  EXPECT_EQ(tiny.tokens[1022], "<image|>");  // the 12B's suppress_tokens
+  EXPECT_EQ(tiny.tokens[1023], "<audio|>");
   for (size_t i = 0; i < v.merges.size(); i += 997) {
     const auto& m = v.merges[i];
     const size_t sp = m.find(' ', 1);

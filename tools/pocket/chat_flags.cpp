@@ -3,14 +3,16 @@
 #include <chrono>
 #include <cstdio>
 
-#include "text/chat_options.h"
 #include "model/gemma4_model.h"
+#include "text/chat_options.h"
 
 namespace pocket::cli {
 
 void ChatFlags::add_to(CLI::App& cmd) {
   cmd.add_option("-m,--model", model, "GGUF model file")->required();
   cmd.add_option("--mmproj", mmproj, "Multimodal projector GGUF (mmproj-*.gguf) for image and audio input");
+  cmd.add_option("--image-tokens", image_tokens, "Soft tokens per image: 70, 140, 280 (default), 560, 1120")
+      ->check(CLI::IsMember({70, 140, 280, 560, 1120}));
   cmd.add_option("-s,--system", system, "System prompt");
   cmd.add_flag("--think,!--no-think", think, "Let the model think before answering (default: off)");
   cmd.add_flag("--show-thinking", show_thinking, "Print the model's thoughts (marked [thinking])");

@@ -15,7 +15,8 @@ namespace pocket::cli {
 
 struct ChatFlags {
   std::string model;
-  std::string mmproj;  // multimodal projector (vision/audio towers), needed for --image / --audio
+  std::string mmproj;      // multimodal projector (vision/audio towers), needed for --image / --audio
+  int image_tokens = 280;  // soft-token budget per image: 70, 140, 280, 560, 1120
   std::string system;
   bool think = false;
   bool show_thinking = false;

@@ -1,5 +1,6 @@
 // `pocket chat -m M`: interactive multi-turn chat with line editing. Commands: /reset, /system TEXT,
-// /think on|off, /audio FILE (attach a recording to the next message), /help, /exit. Ctrl-C stops the
+// /think on|off, /image FILE (attach an image to the next message), /audio FILE (attach a recording to the
+// next message), /help, /exit. Ctrl-C stops the
 // current answer; Ctrl-D (or /exit) quits.
 #include <editline/readline.h>
 #include <unistd.h>
@@ -14,6 +15,7 @@
 #include "chat_flags.h"
 #include "cli_util.h"
 #include "commands.h"
+#include "image_input.h"
 
 namespace pocket::cli {
 namespace {
@@ -61,7 +63,8 @@ std::optional<std::string> read_line(bool tty) {
 void print_help() {
   std::printf(
       "Commands: /reset (forget the conversation), /system TEXT (set the system prompt and reset),\n"
-      "          /think on|off (thinking mode), /help, /exit. Ctrl-C stops an answer, Ctrl-D quits.\n");
+      "          /think on|off (thinking mode), /image FILE, /audio FILE (attach to the next message; need\n"
+      "          --mmproj), /help, /exit. Ctrl-C stops an answer, Ctrl-D quits.\n");
 }
 
 int run_chat(const ChatArgs& a) {
@@ -76,6 +79,7 @@ int run_chat(const ChatArgs& a) {
   }
   GenerateOptions gen = a.chat.generate_options();
   AudioParts audio(*stack);
+  ImageParts images(*stack, a.chat.image_tokens);
   std::vector<ContentPart> attached;  // media parts waiting for the next message
   while (auto line = read_line(tty)) {
     std::string text = *line;
@@ -105,6 +109,19 @@ int run_chat(const ChatArgs& a) {
       std::printf("[thinking %s]\n", conv.thinking() ? "on" : "off");
       continue;
     }
+    if (text.rfind("/image ", 0) == 0) {
+      std::string path = text.substr(7);
+      path.erase(0, path.find_first_not_of(" \t"));
+      path.erase(path.find_last_not_of(" \t\r") + 1);
+      auto part = images.encode(path);
+      if (!part) {
+        std::fprintf(stderr, "pocket: %s\n", part.error().message.c_str());
+        continue;
+      }
+      attached.push_back(std::move(part).value());
+      std::printf("[image attached; it goes with your next message]\n");
+      continue;
+    }
     if (text.rfind("/audio ", 0) == 0) {
       std::string path = text.substr(7);
       path.erase(0, path.find_first_not_of(" \t"));
@@ -129,13 +146,14 @@ int run_chat(const ChatArgs& a) {
     message.content = std::move(attached);
     attached.clear();
     message.content.push_back(ContentPart::Text(text));
-    auto reply = conv.send(std::move(message), gen,
-                           [](std::string_view piece) {
-                             std::fwrite(piece.data(), 1, piece.size(), stdout);
-                             std::fflush(stdout);
-                             return true;
-                           },
-                           &g_interrupted, a.chat.show_thinking);
+    auto reply = conv.send(
+        std::move(message), gen,
+        [](std::string_view piece) {
+          std::fwrite(piece.data(), 1, piece.size(), stdout);
+          std::fflush(stdout);
+          return true;
+        },
+        &g_interrupted, a.chat.show_thinking);
     std::printf("\n");
     if (!reply) {
       std::fprintf(stderr, "pocket: %s\n", reply.error().message.c_str());

@@ -9,6 +9,7 @@
 #include "chat_flags.h"
 #include "cli_util.h"
 #include "commands.h"
+#include "image_input.h"
 
 namespace pocket::cli {
 namespace {
@@ -18,7 +19,8 @@ struct RunArgs {
   std::string prompt;
   std::string prompt_file;
   std::string ids_out;
-  std::vector<std::string> audio;  // recordings, in order, before the prompt text
+  std::vector<std::string> audio;   // recordings, in order, before the prompt text
+  std::vector<std::string> images;  // images, in order, before the recordings and the prompt text
 };
 
 int run_run(const RunArgs& a) {
@@ -28,12 +30,19 @@ int run_run(const RunArgs& a) {
     if (!in) return report_error(a.prompt_file + ": cannot read");
     prompt.assign(std::istreambuf_iterator<char>(in), {});
   }
-  if (prompt.find_first_not_of(" \t\r\n") == std::string::npos) return report_error("empty prompt (use -p TEXT or -f FILE)");
+  if (prompt.find_first_not_of(" \t\r\n") == std::string::npos)
+    return report_error("empty prompt (use -p TEXT or -f FILE)");
   if (!valid_utf8(prompt)) return report_error("the prompt is not valid UTF-8");
   auto stack = open_chat(a.chat);
   if (!stack) return report_error(stack.error().message);
   ChatMessage message;
   message.role = "user";
+  ImageParts images(*stack, a.chat.image_tokens);
+  for (const std::string& path : a.images) {
+    auto part = images.encode(path);
+    if (!part) return report_error(part.error().message);
+    message.content.push_back(std::move(part).value());
+  }
   AudioParts audio(*stack);
   for (const std::string& path : a.audio) {
     auto parts = audio.encode(path);
@@ -41,13 +50,14 @@ int run_run(const RunArgs& a) {
     message.content.insert(message.content.end(), parts->begin(), parts->end());
   }
   message.content.push_back(ContentPart::Text(prompt));
-  auto reply = stack->conversation->send(std::move(message), a.chat.generate_options(),
-                                         [](std::string_view piece) {
-                                           std::fwrite(piece.data(), 1, piece.size(), stdout);
-                                           std::fflush(stdout);
-                                           return true;
-                                         },
-                                         nullptr, a.chat.show_thinking);
+  auto reply = stack->conversation->send(
+      std::move(message), a.chat.generate_options(),
+      [](std::string_view piece) {
+        std::fwrite(piece.data(), 1, piece.size(), stdout);
+        std::fflush(stdout);
+        return true;
+      },
+      nullptr, a.chat.show_thinking);
   if (!reply) return report_error(reply.error().message);
   std::printf("\n");
   for (const auto& call : reply->parsed.tool_calls) {
@@ -77,6 +87,8 @@ void add_run_command(CLI::App& app, int& exit_code) {
   cmd->add_option("-p,--prompt", args->prompt, "The user message");
   cmd->add_option("-f,--file", args->prompt_file, "Read the user message from a file ('-' = stdin)");
   cmd->add_option("--ids-out", args->ids_out, "Write the prompt and generated token ids to this file");
+  cmd->add_option("--image", args->images,
+                  "Image file (PNG, JPEG, WebP, BMP, GIF) to give the model; repeatable; needs --mmproj");
   cmd->add_option("--audio", args->audio,
                   "Audio file (WAV, FLAC, OGG, MP3) to give the model; repeatable; needs --mmproj. Recordings "
                   "longer than 30 s are split into clips");
