@@ -64,3 +64,17 @@ add_test(NAME vision.tower.31b_tiny_f32_real_photo_matches_torch_reference_max_a
                  0 0 1e-4 ${_vision_work}/tower ${_vision_photo})
 set_tests_properties(vision.tower.31b_tiny_f32_real_photo_matches_torch_reference_max_abs_1e-4 PROPERTIES
                      LABELS vision TIMEOUT 300)
+
+# Image in the prompt end to end (tiny random model + tiny random tower, a real photo): pocket run's
+# prompt, the logits after the image equal those from `pocket logits` fed the `pocket encode` rows,
+# and image blocks are bidirectional exactly on the models that say so (31B) and causal on E2B.
+add_executable(pocket_vision_e2e_check ${_vision_dir}/vision_e2e_check.cpp)
+target_compile_options(pocket_vision_e2e_check PRIVATE ${POCKET_WARNINGS})
+target_link_libraries(pocket_vision_e2e_check PRIVATE pocket_core)
+foreach(_variant IN ITEMS e2b 31b)
+  set(_name vision.e2e.${_variant}_tiny_run_image_logits_equal_direct_embeddings_max_abs_1e-4)
+  add_test(NAME ${_name}
+           COMMAND bash ${_vision_dir}/e2e.sh $<TARGET_FILE:pocket> $<TARGET_FILE:pocket_vision_e2e_check> ${_variant}
+                   ${_vision_photo} 1e-4 ${_vision_work}/e2e)
+  set_tests_properties(${_name} PROPERTIES LABELS vision TIMEOUT 300)
+endforeach()

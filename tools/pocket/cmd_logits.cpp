@@ -1,11 +1,15 @@
 // `pocket logits`: evaluate token ids and write raw little-endian f32 logits, n_tokens × n_vocab
-// (row i = prediction after token i). Used by the parity tests against llama.cpp.
+// (row i = prediction after token i). Used by the parity tests against llama.cpp. With --media-rows,
+// encoder output (e.g. from `pocket encode`) replaces the embeddings of the image/audio placeholder
+// tokens in the list, as the chat path does (used by the end-to-end media tests).
 #include <cstdio>
+#include <fstream>
 #include <memory>
 
 #include "cli_util.h"
 #include "commands.h"
 #include "pocket/engine.h"
+#include "runtime/media_prompt.h"
 
 namespace pocket::cli {
 namespace {
@@ -15,7 +19,43 @@ struct LogitsArgs {
   int threads = 0;
   int decode_from = -1;
   int context = 0;
+  std::string media_rows;
 };
+
+// Pairs `rows` ([k][n_embd] raw f32) with the maximal runs of image/audio placeholder ids in `ids`,
+// in order; image runs are bidirectional when the model says so.
+Result<std::vector<MediaInput>> splice_media_rows(const std::vector<int32_t>& ids, const std::vector<float>& rows,
+                                                  const MediaTokenIds& media_ids, const ModelInfo& info) {
+  std::vector<MediaInput> out;
+  const int64_t n = static_cast<int64_t>(ids.size()), H = info.n_embd;
+  int64_t used = 0;
+  for (int64_t i = 0; i < n;) {
+    const int32_t t = ids[static_cast<size_t>(i)];
+    const bool image = media_ids.image_soft >= 0 && t == media_ids.image_soft;
+    if (!image && !(media_ids.audio_soft >= 0 && t == media_ids.audio_soft)) {
+      ++i;
+      continue;
+    }
+    int64_t j = i;
+    while (j < n && ids[static_cast<size_t>(j)] == t) ++j;
+    if ((used + j - i) * H > static_cast<int64_t>(rows.size())) {
+      return Error{"--media-rows holds " + std::to_string(rows.size() / H) + " rows, fewer than the placeholders"};
+    }
+    MediaInput m;
+    m.offset = i;
+    m.n_tokens = j - i;
+    m.embeddings = std::span<const float>(rows.data() + used * H, static_cast<size_t>(m.n_tokens * H));
+    m.bidirectional = image && info.image_tokens_bidirectional;
+    out.push_back(m);
+    used += m.n_tokens;
+    i = j;
+  }
+  if (used * H != static_cast<int64_t>(rows.size())) {
+    return Error{"--media-rows holds " + std::to_string(rows.size() / H) + " rows of " + std::to_string(H) +
+                 " but the tokens have " + std::to_string(used) + " placeholders"};
+  }
+  return out;
+}
 
 int run_logits(const LogitsArgs& a) {
   auto ids = parse_token_list(a.tokens);
@@ -30,10 +70,24 @@ int run_logits(const LogitsArgs& a) {
   auto session = (*engine)->new_session(so);
   if (!session) return report_error(session.error().message);
   std::vector<float> all(static_cast<size_t>(n * V));
-  const int64_t split = a.decode_from < 0 ? n : std::min<int64_t>(a.decode_from, n);
+  std::vector<float> rows;
+  std::vector<MediaInput> media;
+  if (!a.media_rows.empty()) {
+    std::ifstream in(a.media_rows, std::ios::binary | std::ios::ate);
+    if (!in) return report_error(a.media_rows + ": cannot open");
+    rows.resize(static_cast<size_t>(in.tellg()) / sizeof(float));
+    in.seekg(0);
+    in.read(reinterpret_cast<char*>(rows.data()), static_cast<std::streamsize>(rows.size() * sizeof(float)));
+    auto tok = (*engine)->tokenizer();
+    if (!tok) return report_error(tok.error().message);
+    auto m = splice_media_rows(*ids, rows, MediaTokenIds::from(**tok), (*engine)->info());
+    if (!m) return report_error(m.error().message);
+    media = std::move(m).value();
+  }
+  const int64_t split = a.decode_from < 0 || !media.empty() ? n : std::min<int64_t>(a.decode_from, n);
   if (split > 0) {
     // One batched prefill over the first `split` tokens.
-    auto r = (*session)->evaluate(std::span<const int32_t>(ids->data(), split), /*all_logits=*/true);
+    auto r = (*session)->evaluate(std::span<const int32_t>(ids->data(), split), media, /*all_logits=*/true);
     if (!r) return report_error(r.error().message);
     std::copy(r->begin(), r->end(), all.begin());
   }
@@ -48,8 +102,8 @@ int run_logits(const LogitsArgs& a) {
   if (std::fwrite(all.data(), sizeof(float), all.size(), f.get()) != all.size()) {
     return report_error(a.out + ": write failed");
   }
-  std::fprintf(stderr, "pocket: wrote %lld x %lld logits to %s\n", static_cast<long long>(n),
-               static_cast<long long>(V), a.out.c_str());
+  std::fprintf(stderr, "pocket: wrote %lld x %lld logits to %s\n", static_cast<long long>(n), static_cast<long long>(V),
+               a.out.c_str());
   return 0;
 }
 
@@ -65,6 +119,9 @@ void add_logits_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--decode-from", args->decode_from,
                   "Prefill the first K tokens in one batch, then decode the rest one token at a time");
   cmd->add_option("-c,--context", args->context, "Context size (default: number of tokens)");
+  cmd->add_option("--media-rows", args->media_rows,
+                  "Raw f32 soft-token rows (n x n_embd, e.g. from pocket encode) for the image/audio placeholder "
+                  "runs in --tokens, in order (evaluated in one batch)");
   cmd->callback([args, &exit_code] { exit_code = run_logits(*args); });
 }
 
