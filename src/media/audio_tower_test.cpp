@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <random>
@@ -208,6 +209,45 @@ TEST(AudioTower, MissingOrMisshapedTensorIsNamed) {
       << tower2.error().message;
   std::filesystem::remove(temp_path("missing"));
   std::filesystem::remove(temp_path("shape"));
+}
+
+// Corrupted files (random bytes changed anywhere: header, metadata, tensor infos, data) must load and
+// encode or fail with an error, never crash or hang.
+TEST(AudioTower, MutatedFilesFailCleanly) {
+  TinyAudioFile tiny;
+  ASSERT_TRUE(tiny.write(temp_path("mutate")).ok());
+  std::vector<uint8_t> bytes;
+  {
+    std::FILE* f = std::fopen(tiny.path.c_str(), "rb");
+    ASSERT_NE(f, nullptr);
+    std::fseek(f, 0, SEEK_END);
+    bytes.resize(static_cast<size_t>(std::ftell(f)));
+    std::fseek(f, 0, SEEK_SET);
+    ASSERT_EQ(std::fread(bytes.data(), 1, bytes.size(), f), bytes.size());
+    std::fclose(f);
+  }
+  std::filesystem::remove(tiny.path);
+  ThreadPool pool(1);
+  const auto feats = random_features(9, 5);
+  std::mt19937 rng(123);
+  int loaded = 0;
+  for (int iter = 0; iter < 1000; ++iter) {
+    std::vector<uint8_t> m = bytes;
+    // Mostly the first few KB (header, metadata, tensor infos), sometimes anywhere.
+    const size_t span = iter % 3 == 0 ? m.size() : std::min<size_t>(m.size(), 6000);
+    const int flips = 1 + static_cast<int>(rng() % 4);
+    for (int k = 0; k < flips; ++k) m[rng() % span] = static_cast<uint8_t>(rng());
+    auto f = GgufFile::parse(m, "mutated.gguf");
+    if (!f) continue;
+    auto tower = AudioTower::load(*f);
+    if (!tower) continue;
+    ++loaded;
+    auto out = tower->encode(feats, 9, pool);
+    if (out) {
+      EXPECT_EQ(out->size(), static_cast<size_t>(3 * tower->n_text()));
+    }
+  }
+  EXPECT_GT(loaded, 0);
 }
 
 TEST(AudioTower, FileWithoutAudioEncoderIsRejected) {
