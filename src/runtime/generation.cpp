@@ -93,108 +93,131 @@ Result<GenerateResult> generate(Session& session, const Tokenizer& tokenizer, st
 Result<GenerateResult> generate(Session& session, const Tokenizer& tokenizer, std::span<const int32_t> prompt,
                                 std::span<const MediaInput> media, const GenerateOptions& options,
                                 const TextCallback& on_text, const std::atomic<bool>* cancel) {
+  Generator g(session, tokenizer, options, on_text, cancel);
+  auto logits = g.prefill(prompt, media);
+  if (!logits) return logits.error();
+  std::span<const float> l = *logits;
+  for (;;) {
+    const std::optional<int32_t> next = g.advance(l);
+    if (!next) break;
+    auto more = session.evaluate(std::span<const int32_t>(&*next, 1));
+    if (!more) return more.error();
+    l = *more;
+  }
+  return g.finish();
+}
+
+Generator::Generator(Session& session, const Tokenizer& tokenizer, const GenerateOptions& options, TextCallback on_text,
+                     const std::atomic<bool>* cancel)
+    : session_(session),
+      tokenizer_(tokenizer),
+      options_(options),
+      on_text_(std::move(on_text)),
+      cancel_(cancel),
+      decoder_(tokenizer, options.render_control_tokens) {}
+
+Generator::~Generator() = default;
+
+Result<std::span<const float>> Generator::prefill(std::span<const int32_t> prompt, std::span<const MediaInput> media) {
   if (prompt.empty()) return Error{"empty prompt"};
-  GenerateResult res;
-  const int64_t reused = session.reuse_prefix(prompt, media);
+  const int64_t reused = session_.reuse_prefix(prompt, media);
   const auto rest = prompt.subspan(static_cast<size_t>(reused));
-  if (session.n_past() + static_cast<int64_t>(rest.size()) > session.context_size()) {
+  if (session_.n_past() + static_cast<int64_t>(rest.size()) > session_.context_size()) {
     return Error{"the prompt (" + std::to_string(prompt.size()) + " tokens) does not fit in the context (" +
-                 std::to_string(session.context_size()) + " tokens)"};
+                 std::to_string(session_.context_size()) + " tokens)"};
   }
   auto t0 = std::chrono::steady_clock::now();
-  const std::vector<MediaInput> rest_media = media_from(media, reused, session.engine().info().n_embd);
-  auto logits = session.evaluate(rest, rest_media);
+  const std::vector<MediaInput> rest_media = media_from(media, reused, session_.engine().info().n_embd);
+  auto logits = session_.evaluate(rest, rest_media);
   if (!logits) return logits.error();
-  res.prompt_tokens = static_cast<int64_t>(rest.size());
-  res.prefill_seconds = seconds_since(t0);
+  res_.prompt_tokens = static_cast<int64_t>(rest.size());
+  res_.prefill_seconds = seconds_since(t0);
+  start_decoding();
+  return logits;
+}
 
-  SamplingParams sampling = options.sampling;
-  const auto& model_suppress = session.engine().info().suppress_tokens;
+void Generator::start_decoding() {
+  SamplingParams sampling = options_.sampling;
+  const auto& model_suppress = session_.engine().info().suppress_tokens;
   sampling.suppress.insert(sampling.suppress.end(), model_suppress.begin(), model_suppress.end());
-  Sampler sampler(std::move(sampling));
-  StreamDecoder decoder(tokenizer, options.render_control_tokens);
-  std::string pending;  // decoded text not yet streamed (may start a stop string)
-  size_t streamed = 0;  // bytes of res.text already passed to on_text
-  auto t1 = std::chrono::steady_clock::now();
-  auto emit = [&](size_t upto) {
-    if (upto > streamed && on_text) {
-      const bool go_on = on_text(std::string_view(res.text).substr(streamed, upto - streamed));
-      streamed = upto;
-      return go_on;
-    }
-    streamed = std::max(streamed, upto);
-    return true;
-  };
-  for (;;) {
-    if (cancel && cancel->load()) {
-      res.reason = StopReason::kCancelled;
-      break;
-    }
-    if (options.max_tokens > 0 && static_cast<int>(res.tokens.size()) >= options.max_tokens) {
-      res.reason = StopReason::kMaxTokens;
-      break;
-    }
-    int32_t tok;
-    if (options.constraint) {
-      const int64_t left_ctx = session.context_size() - session.n_past() + 1;
-      const int64_t left_max = options.max_tokens - static_cast<int64_t>(res.tokens.size());
-      const int64_t left = options.max_tokens > 0 ? std::min(left_ctx, left_max) : left_ctx;
-      tok = options.constraint->pick(sampler, *logits, session.history(), static_cast<int>(left));
-      if (tok < 0) {
-        res.reason = StopReason::kEndOfGeneration;
-        break;
-      }
-    } else {
-      tok = sampler.sample(*logits, session.history());
-    }
-    if (tokenizer.is_end_of_generation(tok) ||
-        std::find(options.extra_stop_tokens.begin(), options.extra_stop_tokens.end(), tok) !=
-            options.extra_stop_tokens.end()) {
-      res.reason = StopReason::kEndOfGeneration;
-      break;
-    }
-    if (options.logprobs >= 0) {
-      res.logprobs.push_back(token_logprob(tokenizer, *logits, tok, std::min(options.logprobs, 20),
-                                            options.render_control_tokens));
-      if (options.on_logprob) options.on_logprob(res.logprobs.back());
-    }
-    res.tokens.push_back(tok);
-    res.text += decoder.push(tok);
-    // Stop strings: cut the text at the first one that appears.
-    size_t cut = std::string::npos;
-    for (const auto& s : options.stop_strings) {
-      if (s.empty()) continue;
-      const size_t from = streamed > s.size() ? streamed - s.size() : 0;
-      const size_t at = res.text.find(s, from);
-      if (at != std::string::npos) cut = std::min(cut, at);
-    }
-    if (cut != std::string::npos) {
-      res.text.resize(cut);
-      emit(cut);
-      res.reason = StopReason::kStopString;
-      break;
-    }
-    if (!emit(res.text.size() - held_back(res.text, options.stop_strings))) {
-      res.reason = StopReason::kCancelled;
-      break;
-    }
-    if (options.constraint && options.constraint->complete()) {
-      res.reason = StopReason::kEndOfGeneration;
-      break;
-    }
-    if (session.n_past() >= session.context_size()) {
-      res.reason = StopReason::kContextFull;
-      break;
-    }
-    logits = session.evaluate(std::span<const int32_t>(&tok, 1));
-    if (!logits) return logits.error();
+  sampler_ = std::make_unique<Sampler>(std::move(sampling));
+  t_decode_ = std::chrono::steady_clock::now();
+}
+
+bool Generator::emit(size_t upto) {
+  if (upto > streamed_ && on_text_) {
+    const bool go_on = on_text_(std::string_view(res_.text).substr(streamed_, upto - streamed_));
+    streamed_ = upto;
+    return go_on;
   }
-  if (res.reason != StopReason::kStopString) {
-    res.text += decoder.flush();
-    emit(res.text.size());
+  streamed_ = std::max(streamed_, upto);
+  return true;
+}
+
+std::optional<int32_t> Generator::stop(StopReason reason) {
+  res_.reason = reason;
+  done_ = true;
+  return std::nullopt;
+}
+
+std::optional<int32_t> Generator::advance(std::span<const float> logits) {
+  if (done_) return std::nullopt;
+  if (!sampler_) start_decoding();
+  if (cancel_ && cancel_->load()) return stop(StopReason::kCancelled);
+  if (options_.max_tokens > 0 && static_cast<int>(res_.tokens.size()) >= options_.max_tokens) {
+    return stop(StopReason::kMaxTokens);
   }
-  res.decode_seconds = seconds_since(t1);
-  return res;
+  int32_t tok;
+  if (options_.constraint) {
+    const int64_t left_ctx = session_.context_size() - session_.n_past() + 1;
+    const int64_t left_max = options_.max_tokens - static_cast<int64_t>(res_.tokens.size());
+    const int64_t left = options_.max_tokens > 0 ? std::min(left_ctx, left_max) : left_ctx;
+    tok = options_.constraint->pick(*sampler_, logits, session_.history(), static_cast<int>(left));
+    if (tok < 0) return stop(StopReason::kEndOfGeneration);
+  } else {
+    tok = sampler_->sample(logits, session_.history());
+  }
+  if (tokenizer_.is_end_of_generation(tok) ||
+      std::find(options_.extra_stop_tokens.begin(), options_.extra_stop_tokens.end(), tok) !=
+          options_.extra_stop_tokens.end()) {
+    return stop(StopReason::kEndOfGeneration);
+  }
+  if (options_.logprobs >= 0) {
+    res_.logprobs.push_back(
+        token_logprob(tokenizer_, logits, tok, std::min(options_.logprobs, 20), options_.render_control_tokens));
+    if (options_.on_logprob) options_.on_logprob(res_.logprobs.back());
+  }
+  res_.tokens.push_back(tok);
+  res_.text += decoder_.push(tok);
+  // Stop strings: cut the text at the first one that appears.
+  size_t cut = std::string::npos;
+  for (const auto& s : options_.stop_strings) {
+    if (s.empty()) continue;
+    const size_t from = streamed_ > s.size() ? streamed_ - s.size() : 0;
+    const size_t at = res_.text.find(s, from);
+    if (at != std::string::npos) cut = std::min(cut, at);
+  }
+  if (cut != std::string::npos) {
+    res_.text.resize(cut);
+    emit(cut);
+    return stop(StopReason::kStopString);
+  }
+  if (!emit(res_.text.size() - held_back(res_.text, options_.stop_strings))) return stop(StopReason::kCancelled);
+  if (options_.constraint && options_.constraint->complete()) return stop(StopReason::kEndOfGeneration);
+  if (session_.n_past() >= session_.context_size()) return stop(StopReason::kContextFull);
+  return tok;
+}
+
+GenerateResult Generator::finish() {
+  if (!finished_) {
+    finished_ = true;
+    if (res_.reason != StopReason::kStopString) {
+      res_.text += decoder_.flush();
+      emit(res_.text.size());
+    }
+    res_.decode_seconds = sampler_ ? seconds_since(t_decode_) : 0.0;
+  }
+  return res_;
 }
 
 }  // namespace pocket

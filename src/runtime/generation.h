@@ -3,8 +3,11 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -12,6 +15,7 @@
 
 #include "pocket/engine.h"
 #include "runtime/sampler.h"
+#include "text/tokenizer.h"
 
 namespace pocket {
 
@@ -82,5 +86,41 @@ Result<GenerateResult> generate(Session& session, const Tokenizer& tokenizer, st
 Result<GenerateResult> generate(Session& session, const Tokenizer& tokenizer, std::span<const int32_t> prompt,
                                 std::span<const MediaInput> media, const GenerateOptions& options,
                                 const TextCallback& on_text, const std::atomic<bool>* cancel = nullptr);
+
+// generate() as a step machine, so a scheduler can run several generations in one batched decode
+// step (Engine::decode_batch): prefill() evaluates the prompt alone; then, for the logits after the
+// last fed token, advance() samples the next token (streaming its text, checking stop conditions) and
+// returns the token to feed next, or nothing when the generation is over; finish() gives the result.
+class Generator {
+ public:
+  Generator(Session& session, const Tokenizer& tokenizer, const GenerateOptions& options, TextCallback on_text,
+            const std::atomic<bool>* cancel = nullptr);
+  ~Generator();
+  Generator(const Generator&) = delete;
+  Generator& operator=(const Generator&) = delete;
+
+  Result<std::span<const float>> prefill(std::span<const int32_t> prompt, std::span<const MediaInput> media = {});
+  std::optional<int32_t> advance(std::span<const float> logits);
+  bool done() const { return done_; }
+  GenerateResult finish();
+  Session& session() { return session_; }
+
+ private:
+  void start_decoding();
+  bool emit(size_t upto);
+  std::optional<int32_t> stop(StopReason reason);
+
+  Session& session_;
+  const Tokenizer& tokenizer_;
+  GenerateOptions options_;
+  TextCallback on_text_;
+  const std::atomic<bool>* cancel_;
+  StreamDecoder decoder_;
+  std::unique_ptr<Sampler> sampler_;
+  GenerateResult res_;
+  size_t streamed_ = 0;  // bytes of res_.text already passed to on_text
+  bool done_ = false, finished_ = false;
+  std::chrono::steady_clock::time_point t_decode_;
+};
 
 }  // namespace pocket

@@ -199,7 +199,12 @@ void HttpServer::Impl::routes() {
   });
   http.Get("/health", [this](const httplib::Request&, httplib::Response& res) {
     const auto s = scheduler.stats();
-    send_json(res, 200, {{"status", "ok"}, {"model", opt.model_name}, {"waiting", s.waiting}, {"busy", s.active}});
+    send_json(res, 200,
+              {{"status", "ok"},
+               {"model", opt.model_name},
+               {"waiting", s.waiting},
+               {"busy", s.active},
+               {"running", s.running}});
   });
   http.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     res.set_content(metrics(), "text/plain; version=0.0.4");
@@ -277,6 +282,9 @@ std::string HttpServer::Impl::metrics() {
          s.decode_seconds > 0 ? static_cast<double>(s.generated_tokens) / s.decode_seconds : 0.0);
   metric("pocket_queue_waiting", "gauge", "Requests waiting for their turn.", s.waiting);
   metric("pocket_generation_active", "gauge", "1 while a generation runs.", s.active ? 1 : 0);
+  metric("pocket_generations_running", "gauge", "Requests generating now (the decode batch size).", s.running);
+  metric("pocket_decode_batch_mean", "gauge", "Mean number of requests per batched decode step.",
+         s.decode_steps > 0 ? static_cast<double>(s.decode_step_tokens) / static_cast<double>(s.decode_steps) : 0.0);
   return out;
 }
 

@@ -1,12 +1,15 @@
-// Runs generation requests over one Engine for `pocket serve`.
+// Runs generation requests over one Engine for `pocket serve`, with continuous batching.
 //
-// Requests are served one at a time, first come first served (the engine's thread pool is shared, and
-// on a CPU one generation already uses every core); the others wait in a bounded queue. A small pool of
-// sessions ("slots", each with its own KV cache) keeps recent conversations: a request runs on the slot
-// whose evaluated tokens share the longest prefix with its prompt (else the least recently used), so a
-// chat that sends its whole history again only evaluates the new turn. The prompt is evaluated in
-// slices with a cancellation check between them, so a client that goes away stops its request quickly,
-// also while it is waiting or still reading a long prompt.
+// A worker thread owns the engine. Up to `slots` requests generate at the same time: each decode step
+// runs all of them in one batched forward pass (Engine::decode_batch: the weights are read once per
+// step, whatever the number of requests), and a request that finishes frees its slot for the next one
+// at once. A newly admitted request's prompt is evaluated alone, in slices with a cancellation check
+// between them, between two decode steps. Requests beyond the slots wait in a bounded queue.
+//
+// Each slot is a session with its own KV cache that outlives its request: a request goes to the free
+// slot whose evaluated tokens share the longest prefix with its prompt (else the least recently used),
+// so a chat that sends its whole history again only evaluates the new turn. A client that goes away
+// stops its request, also while it is waiting or its prompt is being read.
 #pragma once
 
 #include <atomic>
@@ -16,6 +19,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "pocket/engine.h"
@@ -50,7 +54,10 @@ struct JobResult {
 
 struct SchedulerStats {
   int waiting = 0;
-  bool active = false;
+  bool active = false;             // any request generating
+  int running = 0;                 // requests generating now (the decode batch size)
+  int64_t decode_steps = 0;        // batched decode steps run
+  int64_t decode_step_tokens = 0;  // tokens they produced (÷ steps = the mean batch size)
   int64_t jobs = 0;
   int64_t cancelled = 0;
   int64_t prompt_tokens = 0;  // all prompt tokens of finished jobs
@@ -63,12 +70,13 @@ struct SchedulerStats {
 class Scheduler {
  public:
   Scheduler(Engine& engine, const Tokenizer& tokenizer, SchedulerOptions options);
-  ~Scheduler();
-  // Creates the first slot (checks the context size against the model). Call once before run().
+  ~Scheduler();  // finishes running requests as cancelled, refuses waiting ones, joins the worker
+  // Creates the first slot (checks the context size against the model) and starts the worker.
   Status start();
   int context_size() const { return context_; }
 
-  // Waits for its turn, then runs the job. Never throws.
+  // Waits for its turn and for the generation to finish; callbacks run on the worker thread. Never
+  // throws.
   JobResult run(const Job& job);
   SchedulerStats stats() const;
 
@@ -76,22 +84,29 @@ class Scheduler {
   struct Slot {
     std::unique_ptr<Session> session;
     uint64_t last_used = 0;
+    bool busy = false;
   };
-  Slot& choose_slot(const std::vector<int32_t>& prompt, std::string& error);
-  JobResult execute(const Job& job);
+  struct Ticket;   // a submitted job and its result
+  struct Running;  // a job generating on a slot
+  Slot* choose_slot(const std::vector<int32_t>& prompt, std::string& error);
+  void worker();
+  // Prefills a newly admitted job; returns it running, or completes it (error, cancel, instant stop).
+  std::unique_ptr<Running> admit(Ticket& t);
+  void complete(Ticket& t, JobResult r);
 
   Engine& engine_;
   const Tokenizer& tokenizer_;
   SchedulerOptions options_;
   int context_ = 0;
-  std::vector<Slot> slots_;
+  std::vector<Slot> slots_;  // touched by the worker only (after start)
   uint64_t clock_ = 0;
 
   mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<const Job*> waiting_;
-  bool busy_ = false;
+  std::condition_variable cv_;  // the worker waits for jobs; run() waits for its result
+  std::deque<Ticket*> waiting_;
+  bool stopping_ = false;
   SchedulerStats stats_;
+  std::thread thread_;
 };
 
 }  // namespace pocket::server

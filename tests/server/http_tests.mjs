@@ -466,6 +466,10 @@ test("concurrent_requests_do_not_interfere", () => withServer(["--slots", "2"], 
     return (await post(`${url}/v1/chat/completions`, b)).json.choices[0].message.content;
   }));
   assertEq(together, alone, "concurrent answers equal the answers computed one by one");
+  // They ran in shared decode steps (continuous batching), not one after another.
+  const metrics = await (await fetch(`${url}/metrics`)).text();
+  const mean = Number(metrics.match(/^pocket_decode_batch_mean (\S+)$/m)?.[1]);
+  assert(mean > 1.2, `requests shared decode steps (mean batch ${mean})`);
 }));
 
 test("queue_limit_gives_429", () => withServer(["--max-queue", "1"], async (url) => {
