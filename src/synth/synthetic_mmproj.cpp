@@ -69,6 +69,27 @@ void plan_vision(const MmprojVisionShape& v, int64_t n_text, MmprojPlan& plan) {
   add("mm.input_projection.weight", {d, n_text}, normal(0.0f, 1.0f / std::sqrt(static_cast<float>(d))));
 }
 
+// The 12B unified embedder (gemma4uv, appendix A): per 48×48 cell a LayerNorm over the 6912 values
+// (CHW order, as the converter permutes HF's HWC columns), linear + bias into the text width, LayerNorm,
+// x/y position rows (1120 per axis in real files), LayerNorm, then the projection.
+void plan_vision_unified(const MmprojVisionShape& v, int64_t n_text, MmprojPlan& plan) {
+  const int64_t d = v.n_embd, n_in = 48 * 48 * 3;
+  auto add = [&](std::string name, std::vector<int64_t> ne, Init init, bool force_f32 = false) {
+    plan.tensors.push_back({TensorRecipe{std::move(name), std::move(ne), init, {}, {}, {}}, force_f32});
+  };
+  const Init norm_w = normal(1.0f, 0.1f), norm_b = normal(0.0f, 0.1f);
+  add("v.patch_norm.1.weight", {n_in}, norm_w);
+  add("v.patch_norm.1.bias", {n_in}, norm_b);
+  add("v.patch_embd.weight", {n_in, d}, normal(0.0f, 1.0f / std::sqrt(static_cast<float>(n_in))));
+  add("v.patch_embd.bias", {d}, normal(0.0f, 0.1f));
+  add("v.patch_norm.2.weight", {d}, norm_w);
+  add("v.patch_norm.2.bias", {d}, norm_b);
+  add("v.position_embd.weight", {d, v.pos_table, 2}, normal(0.0f, 0.5f), /*force_f32=*/true);
+  add("v.patch_norm.3.weight", {d}, norm_w);
+  add("v.patch_norm.3.bias", {d}, norm_b);
+  add("mm.input_projection.weight", {d, n_text}, normal(0.0f, 1.0f / std::sqrt(static_cast<float>(d))));
+}
+
 void vision_metadata(const MmprojVisionShape& v, int64_t n_text, MmprojPlan& plan) {
   auto set = [&](std::string key, GgufValue value) { plan.metadata.emplace_back(std::move(key), std::move(value)); };
   set("clip.has_vision_encoder", GgufValue::boolean(true));
@@ -81,7 +102,7 @@ void vision_metadata(const MmprojVisionShape& v, int64_t n_text, MmprojPlan& pla
   set("clip.vision.attention.head_count", GgufValue::u32(static_cast<uint32_t>(v.n_head)));
   set("clip.vision.image_mean", GgufValue::f32_array({0.0f, 0.0f, 0.0f}));
   set("clip.vision.image_std", GgufValue::f32_array({1.0f, 1.0f, 1.0f}));
-  set("clip.vision.projector_type", GgufValue::str("gemma4v"));
+  set("clip.vision.projector_type", GgufValue::str(v.unified ? "gemma4uv" : "gemma4v"));
   set("clip.vision.attention.layer_norm_epsilon", GgufValue::f32(1e-6f));
 }
 
@@ -119,8 +140,15 @@ GgmlType stored_type(const MmprojTensor& t, GgmlType want) {
 
 }  // namespace
 
-Result<MmprojVisionShape> mmproj_vision_shape(const std::string& variant, bool full) {
+Result<MmprojVisionShape> mmproj_vision_shape(const std::string& variant, bool full, int64_t n_text) {
   MmprojVisionShape v;
+  if (variant == "12b") {
+    // Encoder-free: the converter writes zero layers, heads and FFN width.
+    v.n_embd = n_text > 0 ? n_text : (full ? 3840 : 256);
+    v.pos_table = full ? 1120 : 256;
+    v.unified = true;
+    return v;
+  }
   if (variant == "e2b" || variant == "e4b") {
     v.n_embd = full ? 768 : 64;
     v.n_ff = full ? 3072 : 128;
@@ -134,7 +162,7 @@ Result<MmprojVisionShape> mmproj_vision_shape(const std::string& variant, bool f
     v.n_head = full ? 16 : 4;  // head_dim 72 / 24
     v.standardize = true;
   } else {
-    return Error{"no synthetic vision tower for variant '" + variant + "' (e2b, e4b, 26b-a4b, 31b)"};
+    return Error{"no synthetic vision tower for variant '" + variant + "' (e2b, e4b, 26b-a4b, 31b, 12b)"};
   }
   // Real files have 10240 rows per axis; tiny ones enough for 8192-pixel sides.
   v.pos_table = full ? 10240 : 512;
@@ -160,10 +188,14 @@ Result<MmprojPlan> plan_mmproj(const MmprojOptions& opts) {
                                             " size=" + (opts.full ? "full" : "tiny") + " type=" + opts.type +
                                             " seed=" + std::to_string(opts.seed)));
   if (opts.vision) {
-    auto v = mmproj_vision_shape(opts.variant, opts.full);
+    auto v = mmproj_vision_shape(opts.variant, opts.full, n_text);
     if (!v) return v.error();
     vision_metadata(*v, n_text, plan);
-    plan_vision(*v, n_text, plan);
+    if (v->unified) {
+      plan_vision_unified(*v, n_text, plan);
+    } else {
+      plan_vision(*v, n_text, plan);
+    }
   }
   if (opts.audio) {
     if (opts.variant != "e2b" && opts.variant != "e4b" && opts.variant != "12b") {

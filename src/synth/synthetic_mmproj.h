@@ -16,7 +16,7 @@
 namespace pocket::synth {
 
 struct MmprojOptions {
-  std::string variant = "e2b";  // "e2b", "e4b", "26b-a4b", "31b"
+  std::string variant = "e2b";  // "e2b", "e4b", "26b-a4b", "31b", "12b" (unified: gemma4uv / gemma4ua)
   bool full = false;
   int64_t n_embd_text = 0;  // projection width; 0 = the synthetic text model's n_embd for variant/size
   // Weight type of the large matrices: "f32", "f16", "bf16", "q8_0" (also the other synth types);
@@ -28,15 +28,17 @@ struct MmprojOptions {
   int threads = 0;     // 0 = all cores
 };
 
-// Vision tower shape of one variant at one size (spec §2.1).
+// Vision tower shape of one variant at one size (spec §2.1; appendix A for 12b). n_text is the
+// projection width (the 12B unified embedder works at that width).
 struct MmprojVisionShape {
   int64_t n_embd = 0, n_ff = 0, n_layer = 0, n_head = 0;
   int64_t pos_table = 0;  // rows per axis of v.position_embd (10240 in real files)
   bool clipped_linears = false;
   bool standardize = false;
+  bool unified = false;  // 12B: the encoder-free gemma4uv embedder (appendix A); n_embd = text width
 };
 
-Result<MmprojVisionShape> mmproj_vision_shape(const std::string& variant, bool full);
+Result<MmprojVisionShape> mmproj_vision_shape(const std::string& variant, bool full, int64_t n_text = 0);
 
 // One tensor to write: its random recipe, and whether it is kept in f32 whatever the file type (the
 // converter forces conv kernels and position tables to f32; norms and scalars are always f32).

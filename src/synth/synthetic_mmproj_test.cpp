@@ -58,6 +58,20 @@ TEST(VisionSynthMmproj, Full31BPlanStandardizesAndFallsBackOnFfnDown) {
   EXPECT_EQ(m.count("v.blk.0.attn_q.input_min"), 0u);  // no clipped linears on the large towers
 }
 
+TEST(VisionSynthMmproj, Full12BPlanIsTheUnifiedEmbedder) {
+  MmprojOptions o;
+  o.variant = "12b";
+  o.full = true;
+  auto plan = plan_mmproj_tensors(o);
+  ASSERT_TRUE(plan.ok()) << plan.error().message;
+  auto m = by_name(*plan);
+  EXPECT_EQ(m.at("v.patch_embd.weight").ne, (std::vector<int64_t>{6912, 3840}));
+  EXPECT_EQ(m.at("v.patch_norm.1.bias").ne, (std::vector<int64_t>{6912}));
+  EXPECT_EQ(m.at("v.position_embd.weight").ne, (std::vector<int64_t>{3840, 1120, 2}));
+  EXPECT_EQ(m.at("mm.input_projection.weight").ne, (std::vector<int64_t>{3840, 3840}));
+  EXPECT_EQ(m.count("v.blk.0.ln1.weight"), 0u);
+}
+
 TEST(VisionSynthMmproj, TinyFileLoadsAsMmproj) {
   const std::string path = (std::filesystem::temp_directory_path() / "pocket_synth_mmproj_tiny.gguf").string();
   MmprojOptions o;

@@ -1,4 +1,4 @@
-"""Reference Gemma 4 vision tower (gemma4v), written from the spec (gemma4-multimodal.md §2.4–2.7)
+"""Reference Gemma 4 vision tower (gemma4v; and the 12B's encoder-free gemma4uv), written from the spec (gemma4-multimodal.md §2.4–2.7)
 with the Hugging Face modeling semantics, reading the weights from an mmproj GGUF.
 
 Deliberately independent of pocket's layout choices: the patch embedding weight is turned back into
@@ -131,6 +131,35 @@ def tower(w, meta, pixels, height, width, dtype):
     return clippable_linear(w, "mm.input_projection", pooled)
 
 
+def unified(w, meta, pixels, height, width, dtype):
+    """gemma4uv (12B unified, spec appendix A): one token per 48×48 cell, no transformer. HF works on
+    the cell in (row, column, channel) order; the converter permuted the columns of patch_dense and
+    patch_ln1 to (channel, row, column), which is undone here."""
+    p = meta.get("clip.vision.patch_size", 16) * meta.get("clip.vision.projector.scale_factor", 3)
+    eps = meta.get("clip.vision.attention.layer_norm_epsilon", 1e-6)
+    gh, gw = height // p, width // p
+    cells = pixels.reshape(3, gh, p, gw, p).permute(1, 3, 2, 4, 0).reshape(gh * gw, p * p * 3)  # HWC
+    i = torch.arange(p * p * 3)
+    perm = ((i % (p * p)) // p) * p * 3 + (i % p) * 3 + i // (p * p)  # GGUF column i = HF column perm[i]
+    inv = torch.empty_like(perm)
+    inv[perm] = i
+
+    def ln(x, name):
+        return torch.nn.functional.layer_norm(x, (x.shape[-1],), w.get(name + ".weight"), w.get(name + ".bias"),
+                                              eps=1e-5)
+
+    ln1_w = w.get("v.patch_norm.1.weight")[inv]
+    ln1_b = w.get("v.patch_norm.1.bias")[inv]
+    h = torch.nn.functional.layer_norm(cells, (cells.shape[-1],), ln1_w, ln1_b, eps=1e-5)
+    h = h @ w.get("v.patch_embd.weight")[:, inv].T + w.get("v.patch_embd.bias")
+    h = ln(h, "v.patch_norm.2")
+    ys, xs = torch.meshgrid(torch.arange(gh), torch.arange(gw), indexing="ij")
+    table = w.get("v.position_embd.weight")  # [2, P, d]
+    h = h + table[0][xs.reshape(-1)] + table[1][ys.reshape(-1)]
+    h = ln(h, "v.patch_norm.3")
+    return clippable_linear(w, "mm.input_projection", rms_norm(h, None, eps))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--mmproj", required=True)
@@ -141,15 +170,17 @@ def main():
     ap.add_argument("--double", action="store_true", help="compute in float64")
     a = ap.parse_args()
     f = GgufFile(a.mmproj)
-    if f.metadata.get("clip.vision.projector_type") != "gemma4v":
-        sys.exit("not a gemma4v mmproj")
+    projector = f.metadata.get("clip.vision.projector_type")
+    if projector not in ("gemma4v", "gemma4uv"):
+        sys.exit("not a gemma4v / gemma4uv mmproj")
     dtype = torch.float64 if a.double else torch.float32
     px = np.fromfile(a.pixels, dtype="<f4")
     if px.size != 3 * a.height * a.width:
         sys.exit("pixel file size does not match 3 x height x width")
     pixels = torch.from_numpy(px.copy()).to(dtype)
     with torch.no_grad():
-        out = tower(Weights(f, dtype), f.metadata, pixels, a.height, a.width, dtype)
+        run = tower if projector == "gemma4v" else unified
+        out = run(Weights(f, dtype), f.metadata, pixels, a.height, a.width, dtype)
     out.to(torch.float32).numpy().astype("<f4").tofile(a.out)
     print(out.shape[0])
 

@@ -35,7 +35,8 @@ set(_vision_tower_cases
     "e2b tiny f32 96 144 1e-4"
     "e4b tiny f16 144 96 5e-3"
     "26b-a4b tiny q8_0 96 96 0.1"
-    "31b tiny f32 192 240 1e-4")
+    "31b tiny f32 192 240 1e-4"
+    "12b tiny f32 96 144 1e-4")
 foreach(_case IN LISTS _vision_tower_cases)
   string(REPLACE " " ";" _args "${_case}")
   list(GET _args 0 _variant)
@@ -67,11 +68,12 @@ set_tests_properties(vision.tower.31b_tiny_f32_real_photo_matches_torch_referenc
 
 # Image in the prompt end to end (tiny random model + tiny random tower, a real photo): pocket run's
 # prompt, the logits after the image equal those from `pocket logits` fed the `pocket encode` rows,
-# and image blocks are bidirectional exactly on the models that say so (31B) and causal on E2B.
+# and image blocks are bidirectional exactly on the models that say so (31B, 12B) and causal on E2B. The
+# 12B runs the encoder-free gemma4uv embedder.
 add_executable(pocket_vision_e2e_check ${_vision_dir}/vision_e2e_check.cpp)
 target_compile_options(pocket_vision_e2e_check PRIVATE ${POCKET_WARNINGS})
 target_link_libraries(pocket_vision_e2e_check PRIVATE pocket_core)
-foreach(_variant IN ITEMS e2b 31b)
+foreach(_variant IN ITEMS e2b 31b 12b)
   set(_name vision.e2e.${_variant}_tiny_run_image_logits_equal_direct_embeddings_max_abs_1e-4)
   add_test(NAME ${_name}
            COMMAND bash ${_vision_dir}/e2e.sh $<TARGET_FILE:pocket> $<TARGET_FILE:pocket_vision_e2e_check> ${_variant}

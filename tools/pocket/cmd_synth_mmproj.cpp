@@ -52,7 +52,8 @@ int run_synth_mmproj(const SynthMmprojArgs& a) {
 void add_synth_mmproj_command(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<SynthMmprojArgs>();
   CLI::App* cmd = app.add_subcommand("synth-mmproj", "Write a random-weight mmproj GGUF (vision/audio towers)");
-  cmd->add_option("--variant", args->variant, "Model variant: e2b, e4b, 26b-a4b, 31b; 12b (audio only: --audio --no-vision)")
+  cmd->add_option("--variant", args->variant,
+                  "Model variant: e2b, e4b, 26b-a4b, 31b, 12b (unified: gemma4uv vision, --audio for gemma4ua)")
       ->check(CLI::IsMember({"e2b", "e4b", "26b-a4b", "31b", "12b"}))
       ->capture_default_str();
   cmd->add_option("--size", args->size, "tiny (scaled down, same structure) or full (real shape)")
