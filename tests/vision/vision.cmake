@@ -80,3 +80,18 @@ foreach(_variant IN ITEMS e2b 31b 12b)
                    ${_vision_photo} 1e-4 ${_vision_work}/e2e)
   set_tests_properties(${_name} PROPERTIES LABELS vision TIMEOUT 300)
 endforeach()
+
+# Video in the prompt end to end (tiny random model with the real vocabulary + tiny random tower, 3 PNG
+# frames): pocket run --video's prompt equals the HF layout tokenized at once (per frame "MM:SS " +
+# <|image> + 70-budget soft tokens + <image|>), the logits after the video equal those with the frame
+# rows spliced directly, bidirectional frame blocks exactly on 31B; bad video input fails in one line.
+add_executable(pocket_video_e2e_check ${_vision_dir}/video_e2e_check.cpp)
+target_compile_options(pocket_video_e2e_check PRIVATE ${POCKET_WARNINGS})
+target_link_libraries(pocket_video_e2e_check PRIVATE pocket_core)
+foreach(_variant IN ITEMS e2b 31b)
+  set(_name vision.video.${_variant}_tiny_run_video_3_frames_logits_equal_direct_rows_max_abs_1e-6)
+  add_test(NAME ${_name}
+           COMMAND bash ${_vision_dir}/video_e2e.sh $<TARGET_FILE:pocket> $<TARGET_FILE:pocket_video_e2e_check>
+                   ${POCKET_SYSTEM_PYTHON} ${_variant} 1e-6 ${_vision_work}/video-${_variant})
+  set_tests_properties(${_name} PROPERTIES LABELS vision TIMEOUT 600)
+endforeach()

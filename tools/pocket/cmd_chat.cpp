@@ -1,6 +1,6 @@
 // `pocket chat -m M`: interactive multi-turn chat with line editing. Commands: /reset, /system TEXT,
 // /think on|off, /image FILE (attach an image to the next message), /audio FILE (attach a recording to the
-// next message), /help, /exit. Ctrl-C stops the
+// next message), /video DIR (attach a directory of frames as a video), /help, /exit. Ctrl-C stops the
 // current answer; Ctrl-D (or /exit) quits.
 #include <editline/readline.h>
 #include <unistd.h>
@@ -16,6 +16,7 @@
 #include "cli_util.h"
 #include "commands.h"
 #include "image_input.h"
+#include "video_input.h"
 
 namespace pocket::cli {
 namespace {
@@ -63,8 +64,9 @@ std::optional<std::string> read_line(bool tty) {
 void print_help() {
   std::printf(
       "Commands: /reset (forget the conversation), /system TEXT (set the system prompt and reset),\n"
-      "          /think on|off (thinking mode), /image FILE, /audio FILE (attach to the next message; need\n"
-      "          --mmproj), /help, /exit. Ctrl-C stops an answer, Ctrl-D quits.\n");
+      "          /think on|off (thinking mode), /image FILE, /audio FILE, /video DIR (frames, 1 per second)\n"
+      "          (attach to the next message; need --mmproj), /help, /exit. Ctrl-C stops an answer, Ctrl-D\n"
+      "          quits.\n");
 }
 
 int run_chat(const ChatArgs& a) {
@@ -80,6 +82,7 @@ int run_chat(const ChatArgs& a) {
   GenerateOptions gen = a.chat.generate_options();
   AudioParts audio(*stack);
   ImageParts images(*stack, a.chat.image_tokens);
+  VideoParts video(*stack);
   std::vector<ContentPart> attached;  // media parts waiting for the next message
   while (auto line = read_line(tty)) {
     std::string text = *line;
@@ -133,6 +136,19 @@ int run_chat(const ChatArgs& a) {
       }
       attached.insert(attached.end(), parts->begin(), parts->end());
       std::printf("[audio attached; it goes with your next message]\n");
+      continue;
+    }
+    if (text.rfind("/video ", 0) == 0) {
+      std::string dir = text.substr(7);
+      dir.erase(0, dir.find_first_not_of(" \t"));
+      dir.erase(dir.find_last_not_of(" \t\r") + 1);
+      auto part = video.encode_directory(dir, kDefaultVideoFps);
+      if (!part) {
+        std::fprintf(stderr, "pocket: %s\n", part.error().message.c_str());
+        continue;
+      }
+      attached.push_back(std::move(part).value());
+      std::printf("[video attached; it goes with your next message]\n");
       continue;
     }
     if (text[0] == '/') {

@@ -10,6 +10,7 @@
 #include "cli_util.h"
 #include "commands.h"
 #include "image_input.h"
+#include "video_input.h"
 
 namespace pocket::cli {
 namespace {
@@ -21,6 +22,9 @@ struct RunArgs {
   std::string ids_out;
   std::vector<std::string> audio;   // recordings, in order, before the prompt text
   std::vector<std::string> images;  // images, in order, before the recordings and the prompt text
+  std::string video_dir;            // a video as a directory of frames, after the images
+  std::vector<std::string> frames;  // or as frame files in order
+  double fps = kDefaultVideoFps;    // frame i is at i / fps seconds
 };
 
 int run_run(const RunArgs& a) {
@@ -40,6 +44,12 @@ int run_run(const RunArgs& a) {
   ImageParts images(*stack, a.chat.image_tokens);
   for (const std::string& path : a.images) {
     auto part = images.encode(path);
+    if (!part) return report_error(part.error().message);
+    message.content.push_back(std::move(part).value());
+  }
+  if (!a.video_dir.empty() || !a.frames.empty()) {
+    VideoParts video(*stack);
+    auto part = a.frames.empty() ? video.encode_directory(a.video_dir, a.fps) : video.encode_files(a.frames, a.fps);
     if (!part) return report_error(part.error().message);
     message.content.push_back(std::move(part).value());
   }
@@ -92,6 +102,13 @@ void add_run_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--audio", args->audio,
                   "Audio file (WAV, FLAC, OGG, MP3) to give the model; repeatable; needs --mmproj. Recordings "
                   "longer than 30 s are split into clips");
+  auto* video = cmd->add_option("--video", args->video_dir,
+                                "Directory of video frames (images, in file-name order) to give the model as one "
+                                "video: 70 soft tokens per frame, each after its MM:SS timestamp; needs --mmproj");
+  cmd->add_option("--frame", args->frames, "A video frame file (repeatable, in order); the alternative to --video")
+      ->excludes(video);
+  cmd->add_option("--fps", args->fps, "Frames per second of the --video/--frame frames (frame i is at i/fps s)")
+      ->capture_default_str();
   cmd->callback([args, &exit_code] { exit_code = run_run(*args); });
 }
 
