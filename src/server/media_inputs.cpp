@@ -1,5 +1,8 @@
 #include "server/media_inputs.h"
 
+#include <cstdio>
+
+#include "media/vision_image.h"
 #include "runtime/media_prompt.h"
 #include "server/base64.h"
 
@@ -24,6 +27,11 @@ Result<std::unique_ptr<MediaInputs>> MediaInputs::load(const MediaOptions& optio
   auto file = MmprojFile::open(options.mmproj_path, n_embd_text);
   if (!file) return file.error();
   m->mmproj_ = std::make_unique<MmprojFile>(std::move(file).value());
+  if (m->mmproj_->has_vision()) {
+    auto tower = VisionTower::load(*m->mmproj_);
+    if (!tower) return tower.error();
+    m->vision_ = std::make_unique<VisionTower>(std::move(tower).value());
+  }
   if (m->mmproj_->has_audio()) {
     auto enc = AudioEncoder::load(*m->mmproj_);
     if (!enc) return enc.error();
@@ -38,15 +46,72 @@ Result<std::vector<uint8_t>> MediaInputs::read_audio(const ContentPart& part) co
   return base64_decode(part.source, options_.max_audio_bytes);
 }
 
+Result<std::vector<uint8_t>> MediaInputs::read_image(const ContentPart& part) const {
+  const std::string& url = part.source;
+  if (url.rfind("data:", 0) == 0) {
+    const size_t comma = url.find(',');
+    if (comma == std::string::npos || url.substr(0, comma).find(";base64") == std::string::npos) {
+      return Error{"a data: URL must be base64 (data:image/png;base64,...)"};
+    }
+    return base64_decode(std::string_view(url).substr(comma + 1), options_.max_image_bytes);
+  }
+  if (url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0) {
+    return Error{"remote image URLs are not fetched (pocket works offline); send the image as a data: URL"};
+  }
+  std::string path = url.rfind("file://", 0) == 0 ? url.substr(7) : url;
+  if (!options_.allow_local_files) {
+    return Error{
+        "image URLs naming local files are off; send a data: URL or start pocket serve with "
+        "--allow-local-media"};
+  }
+  if (path.empty() || path[0] != '/') return Error{"a local image path must be absolute"};
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) return Error{path + ": cannot open"};
+  std::vector<uint8_t> bytes;
+  uint8_t buf[1 << 16];
+  size_t got;
+  while ((got = std::fread(buf, 1, sizeof buf, f)) > 0) {
+    if (bytes.size() + got > options_.max_image_bytes) {
+      std::fclose(f);
+      return Error{path + ": larger than " + std::to_string(options_.max_image_bytes) + " bytes"};
+    }
+    bytes.insert(bytes.end(), buf, buf + got);
+  }
+  std::fclose(f);
+  return bytes;
+}
+
 std::optional<ApiError> MediaInputs::attach(std::vector<ChatMessage>& messages) {
   for (size_t i = 0; i < messages.size(); ++i) {
     std::vector<ContentPart> parts;
     for (size_t k = 0; k < messages[i].content.size(); ++k) {
       ContentPart& part = messages[i].content[k];
       const std::string where = "messages[" + std::to_string(i) + "].content[" + std::to_string(k) + "]";
-      if (part.kind == ContentPart::Kind::kImage) {
-        return part_error(where, "image input needs a vision tower, which this server has not loaded",
-                          "unsupported_content");
+      if (part.kind == ContentPart::Kind::kImage && !part.media) {
+        if (!vision_) {
+          return part_error(where,
+                            mmproj_ ? "image input is not supported by this model (its mmproj has no vision tower)"
+                                    : "image input needs the model's multimodal projector: start pocket serve "
+                                      "with --mmproj FILE",
+                            "unsupported_content");
+        }
+        auto bytes = read_image(part);
+        if (!bytes) return part_error(where, bytes.error().message);
+        auto pixels = load_image_pixels(std::span<const uint8_t>(*bytes), options_.image_tokens);
+        if (!pixels) return part_error(where, pixels.error().message);
+        Result<VisionEmbeddings> emb = Error{""};
+        {
+          std::lock_guard<std::mutex> lock(mu_);
+          emb = encode_pixels(*vision_, *pixels, *pool_);
+        }
+        if (!emb) return part_error(where, emb.error().message);
+        auto m = std::make_shared<MediaEmbedding>();
+        m->kind = MediaKind::kImage;
+        m->n_tokens = emb->n_soft;
+        m->rows = std::move(emb->rows);
+        m->fingerprint = media_fingerprint(m->rows);
+        parts.push_back(ContentPart::Image(std::move(m)));
+        continue;
       }
       if (part.kind != ContentPart::Kind::kAudio || part.media) {
         parts.push_back(std::move(part));

@@ -57,6 +57,7 @@ Scheduler::~Scheduler() {
 Status Scheduler::start() {
   SessionOptions so;
   so.context_size = options_.context;
+  so.max_batch = options_.max_batch;
   auto s = engine_.new_session(so);
   if (!s) return s.error();
   slots_[0].session = std::move(s).value();
@@ -82,6 +83,7 @@ Scheduler::Slot* Scheduler::choose_slot(const std::vector<int32_t>& prompt, std:
   if (!best->session) {
     SessionOptions so;
     so.context_size = context_;
+    so.max_batch = options_.max_batch;
     auto s = engine_.new_session(so);
     if (!s) {
       error = s.error().message;

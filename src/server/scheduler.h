@@ -32,6 +32,7 @@ struct SchedulerOptions {
   int context = 0;     // tokens per slot (≤ 0: the engine's default)
   int max_queue = 32;  // requests waiting beyond this are refused (HTTP 429)
   int prefill_slice = 256;
+  int max_batch = 512;  // per forward pass; ≥ the image token budget (a bidirectional image is one pass)
 };
 
 struct Job {

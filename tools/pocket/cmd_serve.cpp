@@ -1,6 +1,7 @@
 // `pocket serve -m M`: an OpenAI-compatible HTTP server with a chat page (src/server/http_server.h).
 #include <pthread.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -32,6 +33,7 @@ struct ServeArgs {
   int max_prompt_tokens = 0;
   std::string mmproj;
   bool allow_local_media = false;
+  int image_tokens = 280;
   bool quiet = false;
 };
 
@@ -60,6 +62,8 @@ int run_serve(const ServeArgs& a) {
   o.media.mmproj_path = a.mmproj;
   o.media.allow_local_files = a.allow_local_media;
   o.media.threads = a.threads;
+  o.media.image_tokens = a.image_tokens;
+  o.scheduler.max_batch = std::max(512, a.image_tokens);
   auto srv = server::HttpServer::create(**engine, o);
   if (!srv) return report_error(srv.error().message);
   auto port = (*srv)->bind();
@@ -112,6 +116,8 @@ void add_serve_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--max-prompt-tokens", args->max_prompt_tokens, "Longest prompt accepted (default: context - 1)");
   cmd->add_option("--mmproj", args->mmproj,
                   "Multimodal projector (mmproj-*.gguf): image_url and input_audio content parts");
+  cmd->add_option("--image-tokens", args->image_tokens, "Soft tokens per image: 70, 140, 280 (default), 560 or 1120")
+      ->check(CLI::IsMember({70, 140, 280, 560, 1120}));
   cmd->add_flag("--allow-local-media", args->allow_local_media,
                 "Let image_url name files on this machine (file:///path or /path); off by default");
   cmd->add_flag("-q,--quiet", args->quiet, "Do not log each request on stderr");
