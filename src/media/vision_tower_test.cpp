@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <functional>
 
 #include "synth/synthetic_mmproj.h"
 
@@ -90,6 +91,82 @@ TEST(VisionTower, LoadNamesMissingTensor) {
   EXPECT_NE(tower.error().message.find("missing tensor 'v.patch_embd.weight'"), std::string::npos)
       << tower.error().message;
   std::filesystem::remove(path);
+}
+
+}  // namespace
+}  // namespace pocket
+
+namespace pocket {
+namespace {
+
+// A tiny synthetic mmproj rewritten with one change: a metadata key replaced, or one tensor given
+// another shape, or dropped.
+std::string write_variant(const std::string& name, const std::function<void(GgufWriter&)>& edit_kv,
+                          const std::string& tensor = "", std::vector<int64_t> new_ne = {}, bool drop = false) {
+  const std::string base = write_tiny("e2b");
+  auto src = GgufFile::open(base);
+  EXPECT_TRUE(src.ok());
+  GgufWriter w;
+  for (const auto& [k, v] : src->metadata()) w.set(k, v);
+  edit_kv(w);
+  for (const auto& t : src->tensors()) {
+    if (t.name == tensor && drop) continue;
+    std::vector<int64_t> ne = t.name == tensor ? new_ne : t.ne;
+    int64_t n = 1;
+    for (int64_t x : ne) n *= x;
+    w.add_tensor(t.name, t.type, ne, std::vector<uint8_t>(row_size(t.type, n), 0));
+  }
+  const std::string path = (std::filesystem::temp_directory_path() / ("pocket_vision_bad_" + name + ".gguf")).string();
+  EXPECT_TRUE(w.write(path).ok());
+  std::filesystem::remove(base);
+  return path;
+}
+
+// Opening and loading must fail with a message containing `expect`.
+void expect_load_error(const std::string& path, const std::string& expect) {
+  auto m = MmprojFile::open(path);
+  std::string msg;
+  if (!m) {
+    msg = m.error().message;
+  } else {
+    auto t = VisionTower::load(*m);
+    ASSERT_FALSE(t.ok()) << path;
+    msg = t.error().message;
+  }
+  EXPECT_NE(msg.find(expect), std::string::npos) << msg;
+  std::filesystem::remove(path);
+}
+
+TEST(VisionTower, MalformedMmprojsFailWithOneClearError) {
+  auto none = [](GgufWriter&) {};
+  expect_load_error(write_variant("layers", [](GgufWriter& w) { w.set("clip.vision.block_count", GgufValue::u32(3)); }),
+                    "missing tensor 'v.blk.2.ln1.weight'");
+  expect_load_error(
+      write_variant("huge", [](GgufWriter& w) { w.set("clip.vision.block_count", GgufValue::u32(1u << 30)); }),
+      "out of range");
+  expect_load_error(
+      write_variant("heads0", [](GgufWriter& w) { w.set("clip.vision.attention.head_count", GgufValue::u32(0)); }),
+      "out of range");
+  expect_load_error(
+      write_variant("heads5", [](GgufWriter& w) { w.set("clip.vision.attention.head_count", GgufValue::u32(5)); }),
+      "does not equal embedding_length");
+  expect_load_error(
+      write_variant("typ", [](GgufWriter& w) { w.set("clip.vision.embedding_length", GgufValue::str("64")); }),
+      "not a valid unsigned integer");
+  expect_load_error(
+      write_variant("eps",
+                    [](GgufWriter& w) { w.set("clip.vision.attention.layer_norm_epsilon", GgufValue::f32(-1.0f)); }),
+      "layer_norm_epsilon");
+  expect_load_error(write_variant("qshape", none, "v.blk.1.attn_q.weight", {64, 32}),
+                    "'v.blk.1.attn_q.weight' has shape {64, 32}, expected {64, 64}");
+  expect_load_error(write_variant("pos", none, "v.position_embd.weight", {64, 512}),
+                    "'v.position_embd.weight' has shape {64, 512}");
+  expect_load_error(write_variant("proj", none, "mm.input_projection.weight", {64, 31}),
+                    "'mm.input_projection.weight' has shape {64, 31}, expected {64, 32}");
+  expect_load_error(write_variant("drop", none, "v.blk.0.ffn_down.weight", {}, /*drop=*/true),
+                    "missing tensor 'v.blk.0.ffn_down.weight'");
+  expect_load_error(write_variant("clip", none, "v.blk.0.attn_k.input_min", {2}),
+                    "'v.blk.0.attn_k.input_min' has shape {2}, expected {1}");
 }
 
 }  // namespace
