@@ -59,6 +59,11 @@ expect_error() {
 mkdir -p "$work/empty" && rm -f "$work/empty"/*
 head -c 3000 /dev/urandom >"$work/noise.png"
 expect_error "--mmproj" "$pocket" run -m "$model" --video "$frames" -p "$prompt" -n 1
+if [ "$variant" = e2b ]; then
+  audio_only="$work/mmproj-audio-only.gguf"
+  [ -s "$audio_only" ] || "$pocket" synth-mmproj --variant e2b --size tiny --audio --no-vision -q -o "$audio_only"
+  expect_error "no vision tower" "$pocket" run -m "$model" --mmproj "$audio_only" --video "$frames" -p "$prompt" -n 1
+fi
 expect_error "no image files" "$pocket" run -m "$model" --mmproj "$mmproj" --video "$work/empty" -p "$prompt" -n 1
 expect_error "not a directory" "$pocket" run -m "$model" --mmproj "$mmproj" --video "$work/missing" -p "$prompt" -n 1
 expect_error "noise.png" "$pocket" run -m "$model" --mmproj "$mmproj" --frame "$work/noise.png" -p "$prompt" -n 1

@@ -84,11 +84,12 @@ endforeach()
 # Video in the prompt end to end (tiny random model with the real vocabulary + tiny random tower, 3 PNG
 # frames): pocket run --video's prompt equals the HF layout tokenized at once (per frame "MM:SS " +
 # <|image> + 70-budget soft tokens + <image|>), the logits after the video equal those with the frame
-# rows spliced directly, bidirectional frame blocks exactly on 31B; bad video input fails in one line.
+# rows spliced directly, bidirectional frame blocks exactly on 31B and the 12B unified; bad video input
+# fails in one line.
 add_executable(pocket_video_e2e_check ${_vision_dir}/video_e2e_check.cpp)
 target_compile_options(pocket_video_e2e_check PRIVATE ${POCKET_WARNINGS})
 target_link_libraries(pocket_video_e2e_check PRIVATE pocket_core)
-foreach(_variant IN ITEMS e2b 31b)
+foreach(_variant IN ITEMS e2b 31b 12b)
   set(_name vision.video.${_variant}_tiny_run_video_3_frames_logits_equal_direct_rows_max_abs_1e-6)
   add_test(NAME ${_name}
            COMMAND bash ${_vision_dir}/video_e2e.sh $<TARGET_FILE:pocket> $<TARGET_FILE:pocket_video_e2e_check>
