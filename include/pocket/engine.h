@@ -113,17 +113,21 @@ class Session {
   // The tokens evaluated so far, in order (n_past() of them).
   const std::vector<int32_t>& history() const { return history_; }
   // Forgets the conversation (positions restart at 0).
-  void reset() {
-    n_past_ = 0;
-    history_.clear();
-    history_media_.clear();
-  }
+  void reset();
   // Prepares to evaluate `prompt` (a whole conversation): keeps the longest prefix already evaluated
   // (at least one prompt token is left to evaluate, so logits come out), rolling the cache back if the
   // history diverges. Returns how many leading prompt tokens are reused. Media positions match only
   // when the block's fingerprint and the row index match (offsets in `media` index `prompt`); a
   // bidirectional block is kept whole or not at all.
   int64_t reuse_prefix(std::span<const int32_t> prompt, std::span<const MediaInput> media = {});
+  // Keeps a copy of the sliding-window layers' caches at the current position, so a later prompt that
+  // diverges up to max_batch + 1 tokens before this point (e.g. a chat turn whose previous answer,
+  // thoughts stripped, is re-sent) can continue from here instead of re-evaluating everything.
+  // generate() checkpoints after every prompt.
+  void checkpoint();
+  // Whether the last reuse_prefix() had to drop the whole cache although a prefix matched (the
+  // divergence was too far back for the sliding-window layers and no checkpoint covered it).
+  bool last_reuse_reset() const { return last_reuse_reset_; }
 
   struct State;
   Session(Engine& engine, std::unique_ptr<State> state);
@@ -137,6 +141,7 @@ class Session {
   // Per history position: 0 for text; for media rows a hash of (fingerprint, row), with the top bit
   // marking bidirectional blocks.
   std::vector<uint64_t> history_media_;
+  bool last_reuse_reset_ = false;
 };
 
 }  // namespace pocket

@@ -65,3 +65,49 @@ TEST(Attention, WrappedRingSlicesMatchOneBatchWithin1em4) {
 
 }  // namespace
 }  // namespace pocket
+
+namespace pocket {
+namespace {
+
+// A chat turn re-sends the previous prompt plus a different continuation (the answer without its
+// thoughts): the divergence is further back than the sliding rings reach, and the checkpoint taken
+// after the prompt lets the session continue from there with the same logits as a fresh evaluation.
+TEST(SlidingCheckpoint, DeepDivergenceContinuesFromCheckpointWithFreshLogitsWithin1em4) {
+  auto e = Engine::load(tiny_model("e2b"), EngineOptions{2, "load"});
+  ASSERT_TRUE(e.ok()) << e.error().message;
+  SessionOptions so;
+  so.context_size = 256;
+  so.max_batch = 8;  // rings keep window 16 + 8 positions: rollback reach 9
+  std::vector<int32_t> prompt = {2};
+  for (int i = 1; i < 40; ++i) prompt.push_back(10 + (i * 13) % 150);
+  std::vector<int32_t> answer;
+  for (int i = 0; i < 30; ++i) answer.push_back(30 + (i * 7) % 100);
+  std::vector<int32_t> next = prompt;
+  for (int i = 0; i < 12; ++i) next.push_back(50 + i);
+
+  for (bool with_checkpoint : {true, false}) {
+    auto s = (*e)->new_session(so).value();
+    ASSERT_TRUE(s->evaluate(prompt).ok());
+    if (with_checkpoint) s->checkpoint();
+    for (int32_t t : answer) ASSERT_TRUE(s->evaluate(std::span(&t, 1)).ok());
+    const int64_t reused = s->reuse_prefix(next);
+    if (with_checkpoint) {
+      EXPECT_EQ(reused, 40);
+      EXPECT_FALSE(s->last_reuse_reset());
+    } else {
+      EXPECT_EQ(reused, 0);
+      EXPECT_TRUE(s->last_reuse_reset());  // reported, not silent
+    }
+    auto got = s->evaluate(std::span(next).subspan(static_cast<size_t>(reused)));
+    ASSERT_TRUE(got.ok());
+    auto fresh = (*e)->new_session(so).value();
+    auto want = fresh->evaluate(next);
+    ASSERT_TRUE(want.ok());
+    float worst = 0;
+    for (size_t i = 0; i < want->size(); ++i) worst = std::max(worst, std::abs((*got)[i] - (*want)[i]));
+    EXPECT_LT(worst, 1e-4f) << with_checkpoint;
+  }
+}
+
+}  // namespace
+}  // namespace pocket

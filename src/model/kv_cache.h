@@ -9,6 +9,14 @@
 
 namespace pocket {
 
+// Copies of the sliding-window rings at one position: what a conversation needs to continue from an
+// earlier point after its rings have moved on (see Session::checkpoint).
+struct SlidingSnapshot {
+  int64_t pos = -1;                      // n_past when taken (-1: none)
+  int64_t valid_end = -1;                // positions below this still hold the same tokens as the conversation
+  std::vector<std::vector<float>> k, v;  // per layer: its ring, empty for layers without one
+};
+
 class KvCache {
  public:
   // n_ctx: maximum positions in the conversation; max_batch: largest batch evaluated at once.
@@ -27,6 +35,11 @@ class KvCache {
   int64_t row_stride(int layer) const { return layers_[source_[layer]].row_floats; }
 
   size_t bytes() const;
+
+  // Saves / restores the rings of the layers whose storage is a sliding window smaller than the
+  // context (global layers keep every position and need no copy).
+  void save_sliding(int64_t pos, SlidingSnapshot& out) const;
+  void restore_sliding(const SlidingSnapshot& snap);
 
  private:
   struct LayerStore {

@@ -143,6 +143,7 @@ Result<Reply> Conversation::send(ChatMessage message, const GenerateOptions& opt
 
   GenerateOptions opts = options;
   opts.render_control_tokens = true;  // the thought/tool parser needs the control texts
+  opts.checkpoint = true;             // the next turn re-sends this prompt without the thoughts
   VisibleTextFilter filter(show_thinking);
   auto gen = generate(
       session_, tokenizer_, prompt.tokens, prompt.media, opts,

@@ -13,6 +13,7 @@ struct Session::State {
   ForwardScratch scratch;
   std::vector<float> logits;
   int max_batch;
+  SlidingSnapshot snapshot;  // see Session::checkpoint
 };
 
 Engine::Engine(std::unique_ptr<Gemma4Model> model, std::unique_ptr<ThreadPool> pool)
@@ -66,6 +67,15 @@ Result<std::unique_ptr<Session>> Engine::new_session(const SessionOptions& optio
   auto state = std::make_unique<Session::State>(Session::State{KvCache(c, n_ctx, max_batch), {}, {}, max_batch});
   return std::make_unique<Session>(*this, std::move(state));
 }
+
+void Session::reset() {
+  n_past_ = 0;
+  history_.clear();
+  history_media_.clear();
+  state_->snapshot.pos = state_->snapshot.valid_end = -1;
+}
+
+void Session::checkpoint() { state_->cache.save_sliding(n_past_, state_->snapshot); }
 
 Result<std::vector<std::span<const float>>> Engine::decode_batch(std::span<Session* const> sessions,
                                                                  std::span<const int32_t> tokens) {
@@ -204,17 +214,26 @@ int64_t Session::reuse_prefix(std::span<const int32_t> prompt, std::span<const M
   for (const MediaInput& m : media) {  // keep a bidirectional block whole or not at all
     if (m.bidirectional && p > m.offset && p < m.offset + m.n_tokens) p = m.offset;
   }
+  last_reuse_reset_ = false;
+  SlidingSnapshot& snap = state_->snapshot;
   if (p < n_past_) {
     // Rolling back is free while every sliding-window layer still holds the window before position p:
     // its ring keeps window + max_batch positions, so up to max_batch + 1 positions can be dropped.
-    if (n_past_ - p <= state_->max_batch + 1) {
+    // Further back, the checkpoint taken after an earlier prompt may still hold that window.
+    const int64_t reach = state_->max_batch + 1;
+    if (n_past_ - p <= reach) {
       n_past_ = p;
-      history_.resize(static_cast<size_t>(p));
-      history_media_.resize(static_cast<size_t>(p));
+    } else if (snap.pos >= p && p <= snap.valid_end && snap.pos - p <= reach) {
+      state_->cache.restore_sliding(snap);
+      n_past_ = p;
     } else {
-      reset();
+      last_reuse_reset_ = p > 0;
       p = 0;
+      n_past_ = 0;
     }
+    history_.resize(static_cast<size_t>(p));
+    history_media_.resize(static_cast<size_t>(p));
+    snap.valid_end = std::min(snap.valid_end, p);  // positions from p on will hold other tokens
   }
   return p;
 }

@@ -131,6 +131,7 @@ Result<std::span<const float>> Generator::prefill(std::span<const int32_t> promp
   auto logits = session_.evaluate(rest, rest_media);
   if (!logits) return logits.error();
   res_.prompt_tokens = static_cast<int64_t>(rest.size());
+  if (options_.checkpoint) session_.checkpoint();
   res_.prefill_seconds = seconds_since(t0);
   start_decoding();
   return logits;

@@ -57,6 +57,9 @@ struct GenerateOptions {
   std::vector<int32_t> extra_stop_tokens;  // in addition to the tokenizer's end-of-generation set
   bool render_control_tokens = false;      // stream control-token texts (e.g. for the thought parser)
   TokenConstraint* constraint = nullptr;   // restricts sampling (not owned); null: none
+  // Session::checkpoint() after the prompt, so the next turn of a conversation can reuse the cache
+  // even when it diverges far back (chat and server; costs a copy of the sliding-window caches).
+  bool checkpoint = false;
   // Per-token log-probabilities: -1 off; 0..20: the chosen token's plus this many alternatives.
   int logprobs = -1;
   // Called with each generated token's entry (before its text reaches on_text) when logprobs >= 0.

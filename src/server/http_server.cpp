@@ -254,7 +254,7 @@ std::string HttpServer::Impl::metrics() {
   const auto s = scheduler.stats();
   std::string out;
   auto metric = [&](const char* name, const char* type, const char* help, double v) {
-    char line[256];
+    char line[1024];
     std::snprintf(line, sizeof(line), "# HELP %s %s\n# TYPE %s %s\n%s %.6g\n", name, help, name, type, name, v);
     out += line;
   };
@@ -282,6 +282,9 @@ std::string HttpServer::Impl::metrics() {
          s.decode_seconds > 0 ? static_cast<double>(s.generated_tokens) / s.decode_seconds : 0.0);
   metric("pocket_queue_waiting", "gauge", "Requests waiting for their turn.", s.waiting);
   metric("pocket_generation_active", "gauge", "1 while a generation runs.", s.active ? 1 : 0);
+  metric("pocket_prompt_cache_resets_total", "counter",
+         "Prompts sharing a cached prefix that were evaluated from the start anyway.",
+         static_cast<double>(s.cache_resets));
   metric("pocket_generations_running", "gauge", "Requests generating now (the decode batch size).", s.running);
   metric("pocket_decode_batch_mean", "gauge", "Mean number of requests per batched decode step.",
          s.decode_steps > 0 ? static_cast<double>(s.decode_step_tokens) / static_cast<double>(s.decode_steps) : 0.0);
@@ -366,6 +369,7 @@ std::shared_ptr<Prepared> HttpServer::Impl::prepare(const httplib::Request& req,
   o.max_tokens = r.max_tokens;
   o.stop_strings = r.stop;
   o.logprobs = r.logprobs;
+  o.checkpoint = true;             // the next request of this conversation may diverge far back (thoughts dropped)
   o.render_control_tokens = chat;  // the chat parser needs the thought / tool-call markers
   if (r.tool_choice == ToolChoice::kNone && tool_call_token >= 0) o.sampling.suppress.push_back(tool_call_token);
   if (!p->forced.empty()) {

@@ -170,6 +170,10 @@ std::unique_ptr<Scheduler::Running> Scheduler::admit(Ticket& t) {
   run->ticket = &t;
   run->slot = slot;
   run->reused = s.reuse_prefix(job.prompt, job.media);
+  if (s.last_reuse_reset()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++stats_.cache_resets;
+  }
   // Long prompts in slices with a cancellation check between them; the Generator evaluates the last
   // slice (so a short prompt is evaluated in one batch, exactly as `pocket run` does).
   const size_t slice = static_cast<size_t>(options_.prefill_slice);

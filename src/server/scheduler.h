@@ -57,6 +57,7 @@ struct SchedulerStats {
   int waiting = 0;
   bool active = false;             // any request generating
   int running = 0;                 // requests generating now (the decode batch size)
+  int64_t cache_resets = 0;        // prompts that shared a prefix but had to be evaluated from scratch
   int64_t decode_steps = 0;        // batched decode steps run
   int64_t decode_step_tokens = 0;  // tokens they produced (÷ steps = the mean batch size)
   int64_t jobs = 0;
