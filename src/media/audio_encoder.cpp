@@ -30,6 +30,14 @@ Result<AudioEncoder> AudioEncoder::load(const MmprojFile& mmproj) {
 
 int64_t AudioEncoder::n_text() const { return tower_ ? tower_->n_text() : unified_->n_text(); }
 
+int64_t AudioEncoder::count_tokens(std::span<const float> samples_16k) const {
+  int64_t n = 0;
+  for (const media::AudioClipRange& r : media::split_audio_clips(samples_16k)) {
+    n += unified_ ? unified_audio_soft_tokens(r.n_samples) : media::audio_soft_token_count(r.n_samples);
+  }
+  return n;
+}
+
 Result<std::vector<AudioClipEmbedding>> AudioEncoder::encode_samples(std::span<const float> samples_16k,
                                                                      ThreadPool& pool) const {
   if (samples_16k.empty()) return Error{"the recording is empty (zero-length audio)"};

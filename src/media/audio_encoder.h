@@ -37,6 +37,10 @@ class AudioEncoder {
   int64_t n_text() const;
   bool unified() const { return unified_.has_value(); }
 
+  // Soft tokens encode_samples() would produce (all clips, without running the tower): lets callers
+  // refuse a recording that cannot fit their context before spending time on it.
+  int64_t count_tokens(std::span<const float> samples_16k) const;
+
   // 16-kHz mono samples (decoded already) → one embedding per clip, in order.
   Result<std::vector<AudioClipEmbedding>> encode_samples(std::span<const float> samples_16k, ThreadPool& pool) const;
   // A file or in-memory file in any supported container; errors start with the path / name.

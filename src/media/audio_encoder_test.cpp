@@ -45,8 +45,9 @@ TEST(AudioEncoder, LongRecordingBecomesClipsInOrder) {
   auto clips = enc->encode_samples(s, pool);
   ASSERT_TRUE(clips.ok()) << clips.error().message;
   ASSERT_GE(clips->size(), 2u);
-  int64_t next = 0;
+  int64_t next = 0, tokens = 0;
   for (const AudioClipEmbedding& c : *clips) {
+    tokens += c.n_tokens;
     EXPECT_EQ(c.start_sample, next);
     EXPECT_LE(c.n_samples, 480000);
     EXPECT_EQ(c.n_tokens, unified_audio_soft_tokens(c.n_samples));
@@ -54,6 +55,7 @@ TEST(AudioEncoder, LongRecordingBecomesClipsInOrder) {
     next += c.n_samples;
   }
   EXPECT_EQ(next, static_cast<int64_t>(s.size()));
+  EXPECT_EQ(enc->count_tokens(s), tokens);
   EXPECT_FALSE(enc->encode_samples({}, pool).ok());
 }
 

@@ -62,6 +62,7 @@ expect_error() {
 expect_error "--mmproj" "$pocket" run -m "$model" --audio "$short" -p "$prompt" -n 1
 expect_error "no audio encoder" "$pocket" run -m "$model" --mmproj "$mm_vision" --audio "$short" -p "$prompt" -n 1
 expect_error "$work/missing.wav" "$pocket" run -m "$model" --mmproj "$mm" --audio "$work/missing.wav" -p "$prompt" -n 1
+expect_error "more than the context of 64 tokens" "$pocket" run -m "$model" --mmproj "$mm" --audio "$short" -p "$prompt" -n 1 -c 64
 head -c 3000 /dev/urandom >"$work/noise.wav"
 expect_error "noise.wav" "$pocket" run -m "$model" --mmproj "$mm" --audio "$work/noise.wav" -p "$prompt" -n 1
 expect_error "no audio encoder" "$pocket" encode --mmproj "$mm_vision" --audio "$short" --out "$work/x.f32"
