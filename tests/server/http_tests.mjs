@@ -6,7 +6,7 @@
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { args, assert, assertEq, parseSse, post, postStream, run, startServer, test, trimAscii } from "./lib.mjs";
+import { args, assert, assertEq, parseSse, post, postStream, run, sineWav, startServer, test, trimAscii } from "./lib.mjs";
 import { matchesSchema } from "./schema.mjs";
 
 const hello = [{ role: "user", content: "Write a haiku about the sea, please." }];
@@ -160,17 +160,6 @@ test("logprobs_chat_and_completions_stream_equals_whole", () => withServer([], a
   const ctoks = cs.events.slice(0, -1).flatMap((e) => e.choices?.[0]?.logprobs?.tokens ?? []);
   assertEq(ctoks, lp.tokens, "streamed completion logprobs = non-streamed");
 }));
-
-// A mono 16-bit PCM WAV of `seconds` of a sine at `hz` (16 kHz), as bytes.
-function sineWav(seconds, hz) {
-  const n = Math.round(16000 * seconds);
-  const b = Buffer.alloc(44 + 2 * n);
-  b.write("RIFF", 0); b.writeUInt32LE(36 + 2 * n, 4); b.write("WAVE", 8); b.write("fmt ", 12);
-  b.writeUInt32LE(16, 16); b.writeUInt16LE(1, 20); b.writeUInt16LE(1, 22); b.writeUInt32LE(16000, 24);
-  b.writeUInt32LE(32000, 28); b.writeUInt16LE(2, 32); b.writeUInt16LE(16, 34); b.write("data", 36); b.writeUInt32LE(2 * n, 40);
-  for (let i = 0; i < n; ++i) b.writeInt16LE(Math.round(8000 * Math.sin(2 * Math.PI * hz * i / 16000)), 44 + 2 * i);
-  return b;
-}
 
 test("input_audio_matches_pocket_run_and_reuses_cache", async () => {
   // A tiny random audio tower for the tiny model; the server's greedy answer must equal `pocket run`'s

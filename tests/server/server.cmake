@@ -6,7 +6,8 @@
 # Tests: each starts `pocket serve --port 0` on 127.0.0.1 with a tiny random-weight E2B model that has the
 # real Gemma vocabulary (tests/cli/make_model.sh) and talks to it with node (fetch, and the official
 # `openai` npm client pinned in tests/server/package-lock.json); the browser test drives Debian's
-# chromium with playwright-core (also pinned there) and keeps a screenshot in the build tree.
+# chromium with playwright-core (also pinned there) and keeps screenshots in the build tree. Image and audio
+# tests make a tiny random mmproj (`pocket synth-mmproj`) in the build's server-cache when it is missing.
 include_guard(GLOBAL)
 
 function(_pocket_server_setup)
@@ -50,21 +51,26 @@ function(_pocket_server_setup)
   set_property(DIRECTORY ${CMAKE_SOURCE_DIR} APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${_dir}/http_tests.mjs)
 
   if(EXISTS ${_dir}/node_modules/openai)
-    add_test(NAME server.openai_client.chat_stream_tools_json_errors
+    add_test(NAME server.openai_client.chat_stream_tools_json_errors_image_audio
              COMMAND ${POCKET_NODE_EXECUTABLE} ${_dir}/openai_client_test.mjs --pocket $<TARGET_FILE:pocket>
-                     --model ${_model})
-    set_tests_properties(server.openai_client.chat_stream_tools_json_errors PROPERTIES LABELS server TIMEOUT 300
-                         FIXTURES_REQUIRED server.model)
+                     --model ${_model} --work ${_cache})
+    set_tests_properties(server.openai_client.chat_stream_tools_json_errors_image_audio PROPERTIES LABELS server
+                         TIMEOUT 300 FIXTURES_REQUIRED server.model)
   else()
     message(STATUS "server tests: openai client test disabled (run scripts/install_test_tools.sh)")
   endif()
   find_program(POCKET_CHROMIUM_EXECUTABLE NAMES chromium PATHS /usr/bin NO_DEFAULT_PATH)
   if(EXISTS ${_dir}/node_modules/playwright-core AND POCKET_CHROMIUM_EXECUTABLE)
-    add_test(NAME server.browser.chat_page_streams_an_answer
+    # Screenshots: chat-page.png (a streamed answer), chat-page-media.png (a photo attached, its answer).
+    add_test(NAME server.browser.chat_page_streams_an_answer_and_shows_400_errors
              COMMAND ${POCKET_NODE_EXECUTABLE} ${_dir}/browser_test.mjs --pocket $<TARGET_FILE:pocket> --model ${_model}
-                     --chromium ${POCKET_CHROMIUM_EXECUTABLE} --out ${_cache}/chat-page.png)
-    set_tests_properties(server.browser.chat_page_streams_an_answer PROPERTIES LABELS server TIMEOUT 300
-                         FIXTURES_REQUIRED server.model)
+                     --chromium ${POCKET_CHROMIUM_EXECUTABLE} --part text --out ${_cache}/chat-page.png)
+    add_test(NAME server.browser.chat_page_sends_photo_wav_and_microphone_recording
+             COMMAND ${POCKET_NODE_EXECUTABLE} ${_dir}/browser_test.mjs --pocket $<TARGET_FILE:pocket> --model ${_model}
+                     --chromium ${POCKET_CHROMIUM_EXECUTABLE} --part media --work ${_cache} --out ${_cache}/chat-page-media.png)
+    set_tests_properties(server.browser.chat_page_streams_an_answer_and_shows_400_errors
+                         server.browser.chat_page_sends_photo_wav_and_microphone_recording
+                         PROPERTIES LABELS server TIMEOUT 300 FIXTURES_REQUIRED server.model)
   else()
     message(STATUS "server tests: browser test disabled (needs chromium and tests/server/node_modules)")
   endif()
