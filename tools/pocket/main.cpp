@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   pocket::cli::add_quantize_command(app, exit_code);
   pocket::cli::add_preprocess_image_command(app, exit_code);
   pocket::cli::add_audio_features_command(app, exit_code);
+  pocket::cli::add_triage_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
