@@ -7,24 +7,10 @@
 #include <filesystem>
 
 #include "pocket/engine.h"
-#include "synth/synthetic_model.h"
+#include "synth/tiny_model_cache.h"
 
 namespace pocket {
 namespace {
-
-std::string tiny_model(const std::string& variant) {
-  const auto dir = std::filesystem::temp_directory_path() / "pocket-attention-test";
-  std::filesystem::create_directories(dir);
-  const std::string path = (dir / (variant + ".gguf")).string();
-  if (!std::filesystem::exists(path)) {
-    synth::SynthOptions o;
-    o.variant = variant;
-    o.threads = 1;
-    EXPECT_TRUE(synth::write_synthetic_model(o, path + ".tmp", {}).ok());
-    std::filesystem::rename(path + ".tmp", path);
-  }
-  return path;
-}
 
 std::vector<float> run(Engine& e, const std::vector<int32_t>& toks, int max_batch, int step) {
   SessionOptions so;
@@ -44,7 +30,7 @@ std::vector<float> run(Engine& e, const std::vector<int32_t>& toks, int max_batc
 
 TEST(Attention, WrappedRingSlicesMatchOneBatchWithin1em4) {
   for (const char* variant : {"e2b", "26b-a4b"}) {
-    auto e = Engine::load(tiny_model(variant), EngineOptions{2, "load"});
+    auto e = Engine::load(synth::tiny_model_path(variant), EngineOptions{2, "load"});
     ASSERT_TRUE(e.ok()) << e.error().message;
     std::vector<int32_t> toks = {2};
     for (int i = 1; i < 120; ++i) toks.push_back(10 + (i * 37) % 200);
@@ -73,7 +59,7 @@ namespace {
 // thoughts): the divergence is further back than the sliding rings reach, and the checkpoint taken
 // after the prompt lets the session continue from there with the same logits as a fresh evaluation.
 TEST(SlidingCheckpoint, DeepDivergenceContinuesFromCheckpointWithFreshLogitsWithin1em4) {
-  auto e = Engine::load(tiny_model("e2b"), EngineOptions{2, "load"});
+  auto e = Engine::load(synth::tiny_model_path("e2b"), EngineOptions{2, "load"});
   ASSERT_TRUE(e.ok()) << e.error().message;
   SessionOptions so;
   so.context_size = 256;

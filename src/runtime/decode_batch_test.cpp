@@ -7,28 +7,14 @@
 #include <filesystem>
 
 #include "pocket/engine.h"
-#include "synth/synthetic_model.h"
+#include "synth/tiny_model_cache.h"
 
 namespace pocket {
 namespace {
 
-std::string tiny_model(const std::string& variant) {
-  const auto dir = std::filesystem::temp_directory_path() / "pocket-decode-batch-test";
-  std::filesystem::create_directories(dir);
-  const std::string path = (dir / (variant + ".gguf")).string();
-  if (!std::filesystem::exists(path)) {
-    synth::SynthOptions o;
-    o.variant = variant;
-    o.threads = 1;
-    EXPECT_TRUE(synth::write_synthetic_model(o, path + ".tmp", {}).ok());
-    std::filesystem::rename(path + ".tmp", path);
-  }
-  return path;
-}
-
 TEST(DecodeBatch, ThreeConversationsMatchSteppingAloneWithin1em4) {
   for (const char* variant : {"e2b", "26b-a4b", "31b"}) {
-    auto e = Engine::load(tiny_model(variant), EngineOptions{2, "load"});
+    auto e = Engine::load(synth::tiny_model_path(variant), EngineOptions{2, "load"});
     ASSERT_TRUE(e.ok()) << e.error().message;
     const std::vector<std::vector<int32_t>> prompts = {
         {2, 10, 11, 12}, {2, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49}, {2, 7}};
@@ -55,7 +41,7 @@ TEST(DecodeBatch, ThreeConversationsMatchSteppingAloneWithin1em4) {
     }
     EXPECT_LT(worst, 1e-4f) << variant;
   }
-  auto e = Engine::load(tiny_model("e2b"), EngineOptions{2, "load"});
+  auto e = Engine::load(synth::tiny_model_path("e2b"), EngineOptions{2, "load"});
   auto s = (*e)->new_session().value();
   std::vector<Session*> twice = {s.get(), s.get()};
   EXPECT_FALSE((*e)->decode_batch(twice, std::vector<int32_t>{1, 2}).ok());

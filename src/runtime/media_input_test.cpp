@@ -10,25 +10,14 @@
 #include "model/gemma4_model.h"
 #include "pocket/engine.h"
 #include "runtime/media_prompt.h"
-#include "synth/synthetic_model.h"
+#include "synth/tiny_model_cache.h"
 #include "tensor/ggml_type.h"
 
 namespace pocket {
 namespace {
 
 std::unique_ptr<Engine> tiny_engine(const std::string& variant) {
-  const auto dir = std::filesystem::temp_directory_path() / "pocket-media-input-test";
-  std::filesystem::create_directories(dir);
-  const std::string path = (dir / (variant + ".gguf")).string();
-  if (!std::filesystem::exists(path)) {
-    synth::SynthOptions o;
-    o.variant = variant;
-    o.threads = 1;
-    auto st = synth::write_synthetic_model(o, path + ".tmp", {});
-    EXPECT_TRUE(st.ok()) << st.error().message;
-    std::filesystem::rename(path + ".tmp", path);
-  }
-  auto e = Engine::load(path, EngineOptions{2, "load"});
+  auto e = Engine::load(synth::tiny_model_path(variant), EngineOptions{2, "load"});
   EXPECT_TRUE(e.ok()) << (e.ok() ? "" : e.error().message);
   return e.ok() ? std::move(e).value() : nullptr;
 }

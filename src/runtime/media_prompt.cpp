@@ -18,6 +18,15 @@ uint64_t media_fingerprint(std::span<const float> rows) {
   return h == 0 ? 1 : h;
 }
 
+std::shared_ptr<MediaEmbedding> make_media_embedding(MediaKind kind, int64_t n_tokens, std::vector<float> rows) {
+  auto m = std::make_shared<MediaEmbedding>();
+  m->kind = kind;
+  m->n_tokens = n_tokens;
+  m->rows = std::move(rows);
+  m->fingerprint = media_fingerprint(m->rows);
+  return m;
+}
+
 MediaTokenIds MediaTokenIds::from(const Tokenizer& tokenizer) {
   auto id = [&](std::string_view text) { return tokenizer.find(text).value_or(-1); };
   MediaTokenIds ids;

@@ -51,6 +51,9 @@ Result<std::shared_ptr<MediaEmbedding>> make_video_embedding(const Tokenizer& to
 // 64-bit FNV-1a over the rows' bytes, never 0.
 uint64_t media_fingerprint(std::span<const float> rows);
 
+// An encoder's output as a MediaEmbedding (rows [n_tokens][n_embd]), fingerprinted for prefix reuse.
+std::shared_ptr<MediaEmbedding> make_media_embedding(MediaKind kind, int64_t n_tokens, std::vector<float> rows);
+
 // Ids of the marker tokens, looked up by text in the model's vocabulary.
 struct MediaTokenIds {
   int32_t image_begin = -1, image_soft = -1, image_end = -1;  // <|image> <|image|> <image|>

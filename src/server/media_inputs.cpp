@@ -105,11 +105,7 @@ std::optional<ApiError> MediaInputs::attach(std::vector<ChatMessage>& messages) 
           emb = encode_pixels(*vision_, *pixels, *pool_);
         }
         if (!emb) return part_error(where, emb.error().message);
-        auto m = std::make_shared<MediaEmbedding>();
-        m->kind = MediaKind::kImage;
-        m->n_tokens = emb->n_soft;
-        m->rows = std::move(emb->rows);
-        m->fingerprint = media_fingerprint(m->rows);
+        auto m = make_media_embedding(MediaKind::kImage, emb->n_soft, std::move(emb->rows));
         parts.push_back(ContentPart::Image(std::move(m)));
         continue;
       }
@@ -134,11 +130,7 @@ std::optional<ApiError> MediaInputs::attach(std::vector<ChatMessage>& messages) 
       }
       if (!clips) return part_error(where, clips.error().message);
       for (AudioClipEmbedding& c : *clips) {
-        auto m = std::make_shared<MediaEmbedding>();
-        m->kind = MediaKind::kAudio;
-        m->n_tokens = c.n_tokens;
-        m->rows = std::move(c.rows);
-        m->fingerprint = media_fingerprint(m->rows);
+        auto m = make_media_embedding(MediaKind::kAudio, c.n_tokens, std::move(c.rows));
         parts.push_back(ContentPart::Audio(std::move(m)));
       }
     }

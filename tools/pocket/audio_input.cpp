@@ -33,11 +33,7 @@ Result<std::vector<ContentPart>> AudioParts::encode(const std::string& path) {
   std::vector<ContentPart> parts;
   int64_t tokens = 0, samples = 0;
   for (AudioClipEmbedding& c : *clips) {
-    auto m = std::make_shared<MediaEmbedding>();
-    m->kind = MediaKind::kAudio;
-    m->n_tokens = c.n_tokens;
-    m->rows = std::move(c.rows);
-    m->fingerprint = media_fingerprint(m->rows);
+    auto m = make_media_embedding(MediaKind::kAudio, c.n_tokens, std::move(c.rows));
     tokens += c.n_tokens;
     samples += c.n_samples;
     parts.push_back(ContentPart::Audio(std::move(m)));

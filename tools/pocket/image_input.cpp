@@ -25,11 +25,7 @@ Result<ContentPart> ImageParts::encode(const std::string& path) {
   if (!pixels) return pixels.error();
   auto emb = encode_pixels(*tower_, *pixels, stack_.engine->pool());
   if (!emb) return Error{path + ": " + emb.error().message};
-  auto m = std::make_shared<MediaEmbedding>();
-  m->kind = MediaKind::kImage;
-  m->n_tokens = emb->n_soft;
-  m->rows = std::move(emb->rows);
-  m->fingerprint = media_fingerprint(m->rows);
+  auto m = make_media_embedding(MediaKind::kImage, emb->n_soft, std::move(emb->rows));
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::fprintf(stderr, "[image %s: %dx%d → %lld tokens, encoded in %.1f s]\n", path.c_str(), pixels->width,
                pixels->height, static_cast<long long>(m->n_tokens), secs);
