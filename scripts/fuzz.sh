@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Fuzzes one entry point with libFuzzer for a bounded time: `scripts/fuzz.sh [seconds] [target]`, target
-# gguf (the GGUF reader and model loader, default), image (image decoding + preprocessing) or audio
-# (audio decoding, resampling, clips, log-mel); 60 s by default. New crashes land in
-# tests/corpus/<target>/ where the regression tests (GgufCorpus.*, ImageCorpus.*, AudioCorpus.*) replay
+# gguf (the GGUF reader and model loader, default), image (image decoding + preprocessing), audio
+# (audio decoding, resampling, clips, log-mel) or extract (triage text extraction: libmagic, HTML,
+# mail, PDF, .docx); 60 s by default. New crashes land in tests/corpus/<target>/ where the regression
+# tests (GgufCorpus.*, ImageCorpus.*, AudioCorpus.*, ExtractCorpus.*) replay
 # them on every test run. The AVX-512 VNNI kernels are left out of this clang build
 # (HWY_DISABLED_TARGETS=AVX3_DL|SSSE3): the fuzzers check parsers and decoders, not the kernels.
 set -euo pipefail
@@ -13,7 +14,8 @@ case "$target" in
   gguf) max_len=65536 ;;
   image) max_len=262144 ;;
   audio) max_len=65536 ;;
-  *) echo "fuzz.sh: unknown target '$target' (gguf, image or audio)" >&2; exit 2 ;;
+  extract) max_len=65536 ;;
+  *) echo "fuzz.sh: unknown target '$target' (gguf, image, audio or extract)" >&2; exit 2 ;;
 esac
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPOCKET_FUZZ=ON -DPOCKET_SANITIZE=OFF -DPOCKET_WERROR=OFF -DPOCKET_BENCH=OFF -DCMAKE_CXX_FLAGS=-DHWY_DISABLED_TARGETS=4224 >/dev/null
 cmake --build build-fuzz -j"$(nproc)" --target "${target}_fuzz"

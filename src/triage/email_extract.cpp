@@ -304,7 +304,7 @@ void walk_part(const Headers& headers, std::string_view body, int depth, MailCon
   if (attachment) {
     Attachment a;
     a.name = filename;
-    a.mime = type.empty() ? "application/octet-stream" : type;
+    a.mime = type.empty() ? "application/octet-stream" : to_valid_utf8(type);
     if (a.name.empty() && type == "message/rfc822") {
       size_t inner_start = 0;
       a.name = "forwarded message: " + decode_header_value(parse_headers(decoded, inner_start).get("subject"));

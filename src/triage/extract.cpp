@@ -95,8 +95,8 @@ void read_as_text(std::span<const uint8_t> bytes, const std::string& mime, const
 
 // Classifies and extracts once the MIME type is known (`bytes` is the whole file for documents; for
 // images and audio only the head is needed).
-void extract_known(std::span<const uint8_t> bytes, std::string_view name, const ExtractOptions& options,
-                   ExtractedInput& out) {
+void classify_and_extract(std::span<const uint8_t> bytes, std::string_view name, const ExtractOptions& options,
+                          ExtractedInput& out) {
   const std::string& mime = out.mime;
   const std::string ext = lower_extension(name);
   const std::string_view chars(reinterpret_cast<const char*>(bytes.data()), bytes.size());
@@ -158,6 +158,19 @@ void extract_known(std::span<const uint8_t> bytes, std::string_view name, const 
   }
 }
 
+// Every string of the result goes into JSON and HTML, so each must be valid UTF-8 — file names (in
+// reasons) and declared MIME types of attachments need not be.
+void extract_known(std::span<const uint8_t> bytes, std::string_view name, const ExtractOptions& options,
+                   ExtractedInput& out) {
+  classify_and_extract(bytes, name, options, out);
+  out.reason = to_valid_utf8(out.reason);
+  out.mime = to_valid_utf8(out.mime);
+  for (Attachment& a : out.attachments) {
+    a.name = to_valid_utf8(a.name);
+    a.mime = to_valid_utf8(a.mime);
+  }
+}
+
 }  // namespace
 
 const char* input_kind_name(InputKind kind) {
@@ -213,6 +226,10 @@ Result<ExtractedInput> extract_input(const std::filesystem::path& path, const Ex
   const auto size = static_cast<uint64_t>(st.st_size);
   // Read the head first: images and audio are recognised from it and never read whole here.
   auto read_up_to = [&](std::vector<uint8_t>& buf, size_t want) -> Status {
+    if (buf.size() >= want) {
+      buf.resize(want);
+      return Status::Ok();
+    }
     size_t have = buf.size();
     buf.resize(want);
     while (have < want) {
@@ -236,15 +253,32 @@ Result<ExtractedInput> extract_input(const std::filesystem::path& path, const Ex
     return out;
   }
   out.mime = sniff_mime(bytes);
+  bool cut = false;
   if (!starts_with(out.mime, "image/") && !is_audio_mime(out.mime)) {
     if (size > options.max_document_bytes) {
-      out.reason = "document of " + std::to_string(size) + " bytes is over the " +
-                   std::to_string(options.max_document_bytes) + "-byte limit";
-      return out;
+      // Plain text (logs, exports) is read from its start, as far as the limit; formats that need
+      // the whole file (PDF, .docx, mail with attachments at the end) are refused.
+      if (!is_text_mime(out.mime) || out.mime == "message/rfc822") {
+        out.reason = "document of " + std::to_string(size) + " bytes is over the " +
+                     std::to_string(options.max_document_bytes) + "-byte limit";
+        return out;
+      }
+      cut = true;
     }
-    if (Status s = read_up_to(bytes, static_cast<size_t>(size)); !s) return s.error();
+    const auto want = static_cast<size_t>(std::min<uint64_t>(size, options.max_document_bytes));
+    if (Status s = read_up_to(bytes, want); !s) return s.error();
+    if (cut) {  // do not leave half a UTF-8 character at the cut (it would fail the UTF-8 check)
+      size_t back = 0;
+      while (back < 3 && back < bytes.size() && (bytes[bytes.size() - 1 - back] & 0xC0) == 0x80) ++back;
+      if (back < bytes.size() && bytes[bytes.size() - 1 - back] >= 0xC0) bytes.resize(bytes.size() - 1 - back);
+    }
   }
   extract_known(bytes, shown, options, out);
+  if (cut && out.kind == InputKind::kText) {
+    out.truncated = true;
+    if (!out.reason.empty()) out.reason += "; ";
+    out.reason += "only the first " + std::to_string(bytes.size()) + " of " + std::to_string(size) + " bytes read";
+  }
   return out;
 }
 

@@ -304,5 +304,26 @@ TEST(TriageExtract, FileErrorsForMissingPathsAndDirectories) {
   EXPECT_EQ(extract_input(empty)->reason, "empty file");
 }
 
+TEST(TriageExtract, OversizedTextIsReadFromItsStartOversizedPdfRefused) {
+  TempDir dir;
+  std::string text;
+  for (int i = 0; i < 40; ++i) text += "line " + std::to_string(i) + " \u00e9t\u00e9\n";  // multi-byte chars at the cut
+  write_file(dir.path() / "big.log", text);
+  ExtractOptions options;
+  options.max_document_bytes = 101;
+  Result<ExtractedInput> r = extract_input(dir.path() / "big.log", options);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->kind, InputKind::kText) << r->reason;
+  EXPECT_TRUE(r->truncated);
+  EXPECT_EQ(r->source_encoding, "utf-8");  // the cut did not split a character
+  EXPECT_LE(r->text.size(), 101u);
+  EXPECT_NE(r->reason.find("only the first"), std::string::npos) << r->reason;
+  write_file(dir.path() / "big.pdf", testing::make_text_pdf({text}));
+  r = extract_input(dir.path() / "big.pdf", options);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->kind, InputKind::kUnsupported);
+  EXPECT_NE(r->reason.find("limit"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace pocket::triage

@@ -186,6 +186,11 @@ std::string decode_charset(std::string_view bytes, std::string_view charset) {
   return decode_text_bytes({p, bytes.size()}).text;
 }
 
+std::string to_valid_utf8(std::string_view s) {
+  if (is_valid_utf8(s)) return std::string(s);
+  return decode_cp1252(s);
+}
+
 std::string clean_text(std::string_view s) {
   std::string out;
   out.reserve(s.size());

@@ -36,6 +36,10 @@ DecodedText decode_text_bytes(std::span<const uint8_t> bytes);
 // decode_text_bytes. Never fails.
 std::string decode_charset(std::string_view bytes, std::string_view charset);
 
+// `s` unchanged when it is valid UTF-8, else read as Windows-1252 (for names and labels that must be
+// valid UTF-8 before they go into JSON or HTML).
+std::string to_valid_utf8(std::string_view s);
+
 // Normalises line ends to \n, turns form feeds into \n, drops trailing blanks and runs of more than
 // one empty line, drops other C0/C1 controls and NULs (they only confuse the tokenizer), keeps tabs.
 std::string clean_text(std::string_view utf8);
