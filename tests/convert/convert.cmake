@@ -7,6 +7,7 @@
 #    checked tensor by tensor against llama.cpp's own encoders (libggml from node-llama-cpp), then
 #    llama.cpp's logits on the converted / quantized file against pocket's; `pocket quantize` output for
 #    every type compared byte for byte with llama.cpp's llama_model_quantize (libllama).
+#  - inspect.sh: `pocket inspect --json` against the GGUF header and data section of synthetic files.
 #  - vs_llama_converter.sh (optional, -DPOCKET_LLAMA_CPP_SOURCE=DIR): byte for byte against llama.cpp's
 #    convert_hf_to_gguf.py.
 
@@ -29,6 +30,10 @@ add_test(NAME convert.cli.bad_input_one_line_error_no_output
          COMMAND bash ${_cv_dir}/bad_input.sh $<TARGET_FILE:pocket> $<TARGET_FILE:pocket_export_hf>
                  ${CMAKE_BINARY_DIR}/convert-cache/bad-input)
 set_tests_properties(convert.cli.bad_input_one_line_error_no_output PROPERTIES LABELS convert TIMEOUT 120)
+
+add_test(NAME convert.cli.inspect_json_matches_gguf_header_and_bytes_exactly
+         COMMAND bash ${_cv_dir}/inspect.sh $<TARGET_FILE:pocket> ${CMAKE_BINARY_DIR}/convert-cache/inspect)
+set_tests_properties(convert.cli.inspect_json_matches_gguf_header_and_bytes_exactly PROPERTIES LABELS convert TIMEOUT 120)
 
 # Byte-for-byte comparison with llama.cpp's own convert_hf_to_gguf.py, when a llama.cpp checkout is given
 # (-DPOCKET_LLAMA_CPP_SOURCE=DIR) and a Python with torch, numpy and pyyaml is found (Debian: python3-torch

@@ -23,5 +23,6 @@ void add_audio_features_command(CLI::App& app, int& exit_code);
 void add_encode_command(CLI::App& app, int& exit_code);
 void add_synth_mmproj_command(CLI::App& app, int& exit_code);
 void add_triage_command(CLI::App& app, int& exit_code);
+void add_inspect_command(CLI::App& app, int& exit_code);
 
 }  // namespace pocket::cli
