@@ -115,11 +115,13 @@ json RecordStore::find(const std::string& file_path) const {
 
 Status RecordStore::put(const json& record) const {
   if (!record.contains("path") || !record["path"].is_string()) return Error{"a triage record needs a path"};
-  return write_file_atomic(record_path(record["path"].get<std::string>()), record.dump() + "\n");
+  return write_file_atomic(record_path(record["path"].get<std::string>()),
+                           record.dump(-1, ' ', false, json::error_handler_t::replace) + "\n");
 }
 
 Status RecordStore::write_manifest(const json& manifest) const {
-  return write_file_atomic((fs::path(dir_) / "manifest.json").string(), manifest.dump(2) + "\n");
+  return write_file_atomic((fs::path(dir_) / "manifest.json").string(),
+                           manifest.dump(2, ' ', false, json::error_handler_t::replace) + "\n");
 }
 
 json RecordStore::read_manifest() const { return read_json_file(fs::path(dir_) / "manifest.json"); }

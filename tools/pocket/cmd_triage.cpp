@@ -25,6 +25,7 @@
 #include "triage/labels.h"
 #include "triage/record_store.h"
 #include "triage/report.h"
+#include "triage/report_html.h"
 #include "triage/sandbox.h"
 #include "triage_progress.h"
 
@@ -226,8 +227,12 @@ int run_triage(const TriageFlags& f) {
   }
   progress.finish();
   if (Status s = triage::write_reports(records, f.out); !s) return report_error(s.message());
-  std::fprintf(stderr, "triage: %zu files (%zu from an earlier run, %zu with errors) → %s/triage.jsonl, triage.csv\n",
-               done, resumed, errors, f.out.c_str());
+  const fs::path html = fs::path(f.out) / "report.html";
+  if (Status s = triage::write_html_report(records, fs::absolute(f.inbox), html); !s) return report_error(s.message());
+  std::fprintf(
+      stderr,
+      "triage: %zu files (%zu from an earlier run, %zu with errors) → %s/triage.jsonl, triage.csv, report.html\n", done,
+      resumed, errors, f.out.c_str());
   return 0;
 }
 
@@ -291,6 +296,19 @@ void add_triage_command(CLI::App& app, int& exit_code) {
       return;
     }
     for (const std::string& w : sum->warnings) std::fprintf(stderr, "  warning: %s\n", w.c_str());
+    auto records = triage::read_jsonl((fs::path(*merge_out) / "triage.jsonl").string());
+    auto store = triage::RecordStore::open(*merge_out);
+    if (!records || !store) {
+      exit_code = report_error(records ? store.error().message : records.error().message);
+      return;
+    }
+    const json m = store->read_manifest();
+    const std::string inbox =
+        m.is_object() && m.contains("inbox") && m["inbox"].is_string() ? m["inbox"].get<std::string>() : "";
+    if (Status s = triage::write_html_report(*records, inbox, fs::path(*merge_out) / "report.html"); !s) {
+      exit_code = report_error(s.message());
+      return;
+    }
     std::fprintf(stderr, "triage merge: %zu records from %zu shards → %s/triage.jsonl\n", sum->records,
                  merge_in->size(), merge_out->c_str());
     exit_code = 0;
