@@ -16,7 +16,9 @@ run() { "$pocket" triage "$@" --labels "$labels" -m "$model" --mmproj "$mmproj" 
 
 # 1. kill -9 at random points, three times; after each kill, snapshot the finished records.
 for i in 1 2 3; do
-  run "$inbox" --out "$rep" 2> "$work/kill$i.log" &
+  # exec: $! is pocket itself, not a subshell (killing a subshell would leave pocket running).
+  ( exec "$pocket" triage "$inbox" --out "$rep" --labels "$labels" -m "$model" --mmproj "$mmproj" \
+      --max-doc-tokens 256 -t 2 --no-progress 2> "$work/kill$i.log" ) &
   pid=$!
   delay=$(( (RANDOM % 12) + 3 ))
   sleep "$delay"

@@ -3,6 +3,8 @@
 //   pocket triage apply REPORT_DIR --to SORTED_DIR [--copy|--link]
 //   pocket triage merge OUT_DIR SHARD_DIR...
 // The run is resumable (triage/record_store.h); the model's part is triage/classifier.h.
+#include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -170,6 +172,13 @@ int run_triage(const TriageFlags& f) {
   auto store = triage::RecordStore::open(f.out);
   if (!store) return report_error(store.error().message);
   const std::string config = config_key(f, labels_text);
+  // One run per report folder at a time (the kernel drops the lock when the process dies, even by kill -9).
+  const std::string lock_path = (fs::path(f.out) / "lock").string();
+  const int lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock_fd < 0 || ::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    return report_error("triage: another pocket triage is writing to " + f.out + " (or " + lock_path +
+                        " cannot be locked)");
+  }
 
   auto engine = Engine::load(f.model, {f.threads, "load"});
   if (!engine) return report_error(engine.error().message);
