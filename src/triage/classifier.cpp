@@ -338,7 +338,7 @@ Result<Classification> Classifier::classify_image(const std::string& name, const
   impl_->load_media();
   if (!impl_->vision) return Error{impl_->vision_error};
   auto emb = encode_image_file(*impl_->vision, path, impl_->opt.image_tokens, impl_->engine.pool());
-  if (!emb) return emb.error();
+  if (!emb) return Error{"unreadable image: " + emb.error().message};
   auto m = std::make_shared<MediaEmbedding>();
   m->kind = MediaKind::kImage;
   m->n_tokens = emb->n_soft;
@@ -354,7 +354,7 @@ Result<Classification> Classifier::classify_audio(const std::string& name, const
   impl_->load_media();
   if (!impl_->audio) return Error{impl_->audio_error};
   auto clips = impl_->audio->encode_file(path, impl_->engine.pool());
-  if (!clips) return clips.error();
+  if (!clips) return Error{"unreadable recording: " + clips.error().message};
   if (clips->empty()) return Error{"the recording holds no audio"};
   std::vector<std::shared_ptr<const MediaEmbedding>> media;
   std::vector<int32_t> t = impl_->header(name, mime);

@@ -139,7 +139,7 @@ json triage_one(const triage::InboxEntry& e, triage::Classifier& clf, const std:
   }
   if (!c) {
     const std::string& m = c.error().message;
-    r["error"] = m.rfind("unsupported:", 0) == 0 ? m : "model: " + m;
+    r["error"] = m.rfind("unsupported:", 0) == 0 || m.rfind("unreadable", 0) == 0 ? m : "model: " + m;
     return finish(r);
   }
   for (auto& [k, v] : c->fields_of_record.items()) r[k] = v;
