@@ -81,6 +81,22 @@ logits() {
     "${args[@]}"
 }
 
+# numpy_ref VOCAB "POCKET_BOUNDS" "LLAMA_BOUNDS": the numpy forward pass written from the spec
+# (tests/reference/gemma4_text_ref.py, float64) on the original checkpoint $work/hf, against pocket's
+# (mine.f32) and llama.cpp's (ref.f32) logits on the converted F32 file from the last `logits` call, so
+# that the checkpoint, pocket and llama.cpp all agree.
+numpy_ref() {
+  local vocab="$1" pocket_bounds="$2" llama_bounds="$3"
+  "${NUMPY_PYTHON:-/usr/bin/python3}" "$root/tests/reference/gemma4_text_ref.py" "$work/hf" --tokens "$(tokens "$vocab")" \
+    --out "$work/numpy.f32"
+  # shellcheck disable=SC2086
+  "$NODE" "$ORACLE_DIR/compare_logits.mjs" "$work/numpy.f32" "$work/mine.f32" --vocab "$vocab" \
+    --label "$case_name numpy vs pocket" $pocket_bounds
+  # shellcheck disable=SC2086
+  "$NODE" "$ORACLE_DIR/compare_logits.mjs" "$work/numpy.f32" "$work/ref.f32" --vocab "$vocab" \
+    --label "$case_name numpy vs llama.cpp" $llama_bounds
+}
+
 # convert_case VARIANT SRC_TYPE EXPORT_ARGS CONVERT_TYPE [realvocab]
 convert_case() {
   local variant="$1" src_type="$2" export_args="$3" type="$4" vocab="${5:-}"
@@ -105,10 +121,12 @@ case "$case_name" in
     "$POCKET" logits -m "$work/converted.gguf" --tokens "$toks" --out "$work/converted.f32" --threads 2
     cmp "$work/source.f32" "$work/converted.f32"
     logits "$work/converted.gguf" 1024 --max-abs 2e-2 --min-argmax-agree 1 --tie-eps 2e-2
+    numpy_ref 1024 "--max-abs 2e-4 --min-argmax-agree 1" "--max-abs 2e-2 --min-argmax-agree 1 --tie-eps 2e-2"
     ;;
   convert.26b)  # MoE: fused experts, router scale, per-expert scale; Gemma4ForCausalLM, per_layer_config
     convert_case 26b-a4b f32 "--dtype f32 --arch causal --config per_layer" f32
     logits "$work/converted.gguf" 1024 --mean-abs 3e-3 --min-argmax-agree 1 --tie-eps 2e-2
+    numpy_ref 1024 "--max-abs 2e-4 --min-argmax-agree 1" "--mean-abs 3e-3 --min-argmax-agree 1 --tie-eps 2e-2"
     # Converting straight to Q4_K_M = converting to f32, then llama.cpp's llama_model_quantize: the same bytes.
     "$POCKET" convert "$work/hf" -o "$work/direct-q4km.gguf" --type q4_k_m -q --threads 2
     "$CHECK" llama-quantize --in "$work/converted.gguf" --out "$work/two-step-q4km.gguf" --ftype 15 --ggml-dir "$GGML_DIR"
@@ -122,10 +140,12 @@ case "$case_name" in
     "$CHECK" roundtrip --hf "$work/hf" --converted "$work/converted-f32.gguf" --source "$(synth 31b f32)" --type f32 \
       --ggml-dir "$GGML_DIR"
     logits "$work/converted-f32.gguf" 1024 --max-abs 2e-2 --min-argmax-agree 1 --tie-eps 2e-2
+    numpy_ref 1024 "--max-abs 2e-4 --min-argmax-agree 1" "--max-abs 2e-2 --min-argmax-agree 1 --tie-eps 2e-2"
     ;;
   convert.12b_real_vocab)  # Unified 12B: k_eq_v, 1 global KV head, suppress_tokens; the real tokenizer
     convert_case 12b f32 "--dtype f32 --arch unified --config per_layer --shards 2" f32 real
     logits "$work/converted.gguf" 262144 --max-abs 2e-2 --min-argmax-agree 1 --tie-eps 2e-2
+    numpy_ref 262144 "--max-abs 2e-4 --min-argmax-agree 1" "--max-abs 2e-2 --min-argmax-agree 1 --tie-eps 2e-2"
     ;;
   convert.e2b_q8_0)  # the converter's q8_0 (not llama-quantize's mix): every 2-D weight Q8_0
     convert_case e2b bf16 "--dtype bf16 --arch causal" q8_0
