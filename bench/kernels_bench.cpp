@@ -179,16 +179,23 @@ BENCHMARK(pool_round_trip)->Arg(1)->Arg(2)->UseRealTime();
   BENCHMARK_CAPTURE(decode, T##_hot, GgmlType::T, false)->Args({2048, 1536, 1})->Args({2048, 1536, 2})->UseRealTime(); \
   BENCHMARK_CAPTURE(decode_reference, T, GgmlType::T)->Args({2048, 1536});
 
+// E2B's tied output projection (vocab x hidden): the largest single read of a decode step, and a
+// DRAM-bound product large enough that thread hand-offs do not matter.
+#define POCKET_OUTPUT_BENCH(T)                             \
+  BENCHMARK_CAPTURE(decode, T##_output, GgmlType::T, true) \
+      ->Args({262144, 1536, 1})                            \
+      ->Args({262144, 1536, 2})                            \
+      ->UseRealTime()                                      \
+      ->Unit(benchmark::kMillisecond);
+
 POCKET_DECODE_BENCH(Q4_0)
-// E2B's tied output projection (vocab x hidden): the largest single read of a decode step.
-BENCHMARK_CAPTURE(decode, Q4_0_output, GgmlType::Q4_0, true)
-    ->Args({262144, 1536, 1})
-    ->Args({262144, 1536, 2})
-    ->UseRealTime()
-    ->Unit(benchmark::kMillisecond);
+POCKET_OUTPUT_BENCH(Q4_0)
 POCKET_DECODE_BENCH(Q8_0)
+POCKET_OUTPUT_BENCH(Q8_0)
 POCKET_DECODE_BENCH(Q4_K)
+POCKET_OUTPUT_BENCH(Q4_K)
 POCKET_DECODE_BENCH(Q6_K)
+POCKET_OUTPUT_BENCH(Q6_K)
 POCKET_DECODE_BENCH(F16)
 
 #define POCKET_PREFILL_BENCH(T)              \
