@@ -12,8 +12,10 @@ namespace {
 using json = nlohmann::json;
 
 const std::set<std::string> kArchitectures = {"Gemma4ForConditionalGeneration", "Gemma4ForCausalLM",
-                                              "Gemma4UnifiedForConditionalGeneration"};
-const std::set<std::string> kModelTypes = {"gemma4", "gemma4_text", "gemma4_unified", "gemma4_unified_text"};
+                                              "Gemma4UnifiedForConditionalGeneration", "Gemma4AssistantForCausalLM",
+                                              "Gemma4UnifiedAssistantForCausalLM"};
+const std::set<std::string> kModelTypes = {
+    "gemma4", "gemma4_text", "gemma4_unified", "gemma4_unified_text", "gemma4_assistant", "gemma4_unified_assistant"};
 
 // gguf-py's find_hparam: the value of the first key present (possibly null), or null.
 const json* find_hparam(const json& h, std::initializer_list<const char*> keys) {
@@ -132,19 +134,20 @@ Result<HfGemma4Config> parse_hf_gemma4_config(const std::string& text, const std
     c.architecture = root["architectures"][0].get<std::string>();
   }
   const std::string model_type = str_or(root, "model_type", "");
-  if (c.architecture.find("Assistant") != std::string::npos || model_type.find("assistant") != std::string::npos) {
-    return Error{label + ": " + c.architecture + " (an MTP drafter) is not supported yet; only Gemma 4 decoders"};
-  }
   if (!c.architecture.empty() && !kArchitectures.count(c.architecture)) {
     return Error{label + ": architecture '" + c.architecture +
-                 "' is not supported (expected Gemma4ForConditionalGeneration, Gemma4ForCausalLM or "
-                 "Gemma4UnifiedForConditionalGeneration)"};
+                 "' is not supported (expected Gemma4ForConditionalGeneration, Gemma4ForCausalLM, "
+                 "Gemma4UnifiedForConditionalGeneration or Gemma4[Unified]AssistantForCausalLM)"};
   }
   if (!kModelTypes.count(model_type)) {
-    return Error{label + ": model_type '" + model_type + "' is not a Gemma 4 model (expected gemma4, gemma4_text or " +
-                 "gemma4_unified)"};
+    return Error{label + ": model_type '" + model_type + "' is not a Gemma 4 model (expected gemma4, gemma4_text, " +
+                 "gemma4_unified or gemma4_assistant)"};
   }
-  c.unified = c.architecture.find("Unified") != std::string::npos || model_type.find("unified") != std::string::npos;
+  c.assistant =
+      c.architecture.find("Assistant") != std::string::npos || model_type.find("assistant") != std::string::npos;
+  // Gemma4Unified* (12B) decoders only: suppress_tokens is a key of the decoder's file.
+  c.unified = !c.assistant &&
+              (c.architecture.find("Unified") != std::string::npos || model_type.find("unified") != std::string::npos);
   c.hparams = root;
   if (root.contains("text_config")) {
     if (!root["text_config"].is_object()) return Error{label + ": text_config is not an object"};
@@ -172,20 +175,41 @@ Result<HfGemma4Config> parse_hf_gemma4_config(const std::string& text, const std
   POCKET_TRY_INT(c.n_head, r.int_key("num_attention_heads"));
   POCKET_TRY_INT(c.n_head_kv, r.int_key("num_key_value_heads"));
   POCKET_TRY_INT(c.head_dim, r.int_key("head_dim"));
-  POCKET_TRY_INT(c.n_kv_shared, r.int_key("num_kv_shared_layers", true));
+  POCKET_TRY_INT(c.n_kv_shared,
+                 c.assistant ? r.opt_int({"num_kv_shared_layers"}) : r.int_key("num_kv_shared_layers", true));
   POCKET_TRY_INT(c.ple, r.opt_int({"hidden_size_per_layer_input"}));
   POCKET_TRY_INT(c.ple_vocab, r.opt_int({"vocab_size_per_layer_input"}));
   POCKET_TRY_INT(c.n_expert, r.opt_int({"num_local_experts", "num_experts", "n_routed_experts"}));
   POCKET_TRY_INT(c.n_expert_used, r.opt_int({"num_experts_per_tok", "num_experts_per_token", "top_k_experts"}));
   POCKET_TRY_INT(c.n_ff_exp, r.opt_int({"expert_intermediate_size", "moe_intermediate_size"}));
-#undef POCKET_TRY_INT
   if (h.contains("enable_moe_block") && h["enable_moe_block"].is_boolean() && !h["enable_moe_block"].get<bool>()) {
     c.n_expert = 0;
   }
   if (c.n_expert > 0 && (c.n_expert_used <= 0 || c.n_expert_used > c.n_expert || c.n_ff_exp <= 0)) {
     return r.fail("MoE config needs top_k_experts in 1.." + std::to_string(c.n_expert) + " and moe_intermediate_size");
   }
-  if (c.n_kv_shared >= c.n_layer) return r.fail("num_kv_shared_layers must be below num_hidden_layers");
+  c.n_kv_shared_key = c.n_kv_shared;
+  if (c.assistant) {
+    // Gemma4AssistantConfig: every layer is KV-shared (it attends over the target's cache), no PLE, no
+    // MoE, no double-wide MLP; llama.cpp's loader needs the target's hidden size to differ from its own.
+    POCKET_TRY_INT(c.n_embd_backbone, r.int_key("backbone_hidden_size"));
+    if (c.n_embd_backbone == c.n_embd) {
+      return r.fail("backbone_hidden_size equals hidden_size (" + std::to_string(c.n_embd) +
+                    "); llama.cpp's gemma4-assistant loader needs the target's hidden size to differ");
+    }
+    if (!h.contains("num_kv_shared_layers") || h["num_kv_shared_layers"].is_null()) c.n_kv_shared_key = c.n_layer;
+    if (c.n_kv_shared == 0) c.n_kv_shared = c.n_layer;
+    if (c.n_kv_shared != c.n_layer) {
+      return r.fail("num_kv_shared_layers is " + std::to_string(c.n_kv_shared) + "; an assistant shares all " +
+                    std::to_string(c.n_layer) + " layers' KV");
+    }
+    if (c.ple != 0) return r.fail("hidden_size_per_layer_input must be 0 for an assistant");
+    if (bool_or(h, "enable_moe_block", false)) return r.fail("enable_moe_block must be false for an assistant");
+    if (bool_or(h, "use_double_wide_mlp", false)) return r.fail("use_double_wide_mlp must be false for an assistant");
+  } else if (c.n_kv_shared >= c.n_layer) {
+    return r.fail("num_kv_shared_layers must be below num_hidden_layers");
+  }
+#undef POCKET_TRY_INT
   c.k_eq_v = bool_or(h, "attention_k_eq_v", false);
   c.double_wide = bool_or(h, "use_double_wide_mlp", false);
 
@@ -241,7 +265,7 @@ Result<HfGemma4Config> parse_hf_gemma4_config(const std::string& text, const std
 void set_gemma4_keys(ModelPlan& plan, const HfGemma4Config& c, uint32_t file_type,
                      const std::vector<int64_t>* suppress_tokens) {
   const json& h = c.hparams;
-  const std::string a = "gemma4.";
+  const std::string a = std::string(c.arch()) + ".";
   auto present = [](const json* v) { return v && !v->is_null(); };
   const json& rp = rope_parameters(h);
   const json& rope_full = rp.contains("full_attention") ? rp["full_attention"] : rp;
@@ -308,7 +332,7 @@ void set_gemma4_keys(ModelPlan& plan, const HfGemma4Config& c, uint32_t file_typ
   plan.set(a + "attention.head_count_kv", u32(get_or("num_key_value_heads", 4)));
 
   // Gemma4Model.set_gguf_parameters
-  plan.set(a + "attention.shared_kv_layers", GgufValue::u32(static_cast<uint32_t>(c.n_kv_shared)));
+  plan.set(a + "attention.shared_kv_layers", GgufValue::u32(static_cast<uint32_t>(c.n_kv_shared_key)));
   plan.set(a + "embedding_length_per_layer_input", GgufValue::u32(static_cast<uint32_t>(c.ple)));
   plan.set(a + "attention.sliding_window_pattern", GgufValue::bool_array(c.swa));
   plan.set(a + "attention.key_length", GgufValue::u32(static_cast<uint32_t>(c.head_dim_full)));
@@ -335,6 +359,11 @@ void set_gemma4_keys(ModelPlan& plan, const HfGemma4Config& c, uint32_t file_typ
   if (c.unified && suppress_tokens) {
     std::vector<int32_t> s(suppress_tokens->begin(), suppress_tokens->end());
     if (!s.empty()) plan.set("tokenizer.ggml.suppress_tokens", GgufValue::i32_array(s));
+  }
+  // Gemma4AssistantModel.set_gguf_parameters
+  if (c.assistant) {
+    plan.set(a + "embedding_length_out", GgufValue::u32(static_cast<uint32_t>(c.n_embd_backbone)));
+    plan.set(a + "nextn_predict_layers", GgufValue::u32(static_cast<uint32_t>(c.n_layer)));
   }
 }
 

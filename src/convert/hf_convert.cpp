@@ -92,6 +92,15 @@ std::optional<Expect> expect_for(const std::string& gguf, const HfGemma4Config& 
   if (gguf == "token_embd.weight") return Expect{{n_vocab, H}, true, "vocabulary size × hidden_size"};
   if (gguf == "output.weight") return Expect{{n_vocab, H}, false, "vocabulary size × hidden_size"};
   if (gguf == "output_norm.weight") return Expect{{H}, true, "hidden_size"};
+  if (c.assistant) {  // HF nn.Linear [out, in]: target (h, embedding) pair → drafter, drafter → target state
+    const int64_t B = c.n_embd_backbone;
+    if (gguf == "nextn.pre_projection.weight") {
+      return Expect{{H, 2 * B}, true, "hidden_size × 2·backbone_hidden_size"};
+    }
+    if (gguf == "nextn.post_projection.weight") {
+      return Expect{{B, H}, true, "backbone_hidden_size × hidden_size"};
+    }
+  }
   if (P > 0) {
     if (gguf == "per_layer_token_embd.weight") {
       return Expect{{n_vocab, L * P}, true, "vocabulary size × num_hidden_layers·hidden_size_per_layer_input"};
@@ -124,7 +133,9 @@ std::optional<Expect> expect_for(const std::string& gguf, const HfGemma4Config& 
         {F, H}, true, "intermediate_size" + std::string(F != c.n_ff ? " (double-wide)" : "") + " × hidden_size"};
   }
   if (s == "ffn_down.weight") return Expect{{H, F}, true, "hidden_size × intermediate_size"};
-  if (s == "layer_output_scale.weight") return Expect{{1}, false, "a scalar"};
+  if (s == "layer_output_scale.weight")
+    return Expect{{1}, c.assistant, "a scalar"};  // required by llama.cpp's
+                                                  // assistant loader
   if (E > 0) {
     if (s == "ffn_gate_inp.weight") return Expect{{E, H}, true, "num_experts × hidden_size"};
     if (s == "ffn_gate_inp.scale") return Expect{{H}, true, "hidden_size"};
@@ -148,6 +159,7 @@ std::optional<Expect> expect_for(const std::string& gguf, const HfGemma4Config& 
 // Every tensor the config requires, by GGUF name.
 std::vector<std::string> required_names(const HfGemma4Config& c, int64_t n_vocab) {
   std::vector<std::string> names = {"token_embd.weight", "output_norm.weight"};
+  if (c.assistant) names.insert(names.end(), {"nextn.pre_projection.weight", "nextn.post_projection.weight"});
   if (c.ple > 0) {
     names.insert(names.end(),
                  {"per_layer_token_embd.weight", "per_layer_model_proj.weight", "per_layer_proj_norm.weight"});
@@ -186,6 +198,11 @@ std::optional<std::string> gguf_name_for(const std::string& hf) {
     if (hf.size() >= n && hf.compare(hf.size() - n, n, skip) == 0) return std::string();
   }
   if (hf == "lm_head.weight") return std::string("output.weight");
+  // MTP assistants (Gemma4AssistantForCausalLM): the projections sit beside `model.`; the E-series'
+  // centroid-clustered head (masked_embedding.*) is left out, as llama.cpp's converter does.
+  if (hf == "pre_projection.weight") return std::string("nextn.pre_projection.weight");
+  if (hf == "post_projection.weight") return std::string("nextn.post_projection.weight");
+  if (hf.rfind("masked_embedding.", 0) == 0) return std::string();
   std::string n = hf;
   if (const size_t p = n.find("language_model."); p != std::string::npos) n.erase(p, std::strlen("language_model."));
   if (n.rfind("model.", 0) != 0) return std::nullopt;
@@ -279,11 +296,19 @@ Result<HfConversion> prepare_hf_conversion(const std::string& dir_str, const Con
       ++conv.n_skipped;
       continue;
     }
+    if (c.assistant && (*g == "output.weight" || g->ends_with(".attn_k.weight") || g->ends_with(".attn_v.weight") ||
+                        g->ends_with(".attn_k_norm.weight"))) {
+      // An assistant computes no K/V (all its layers read the target's cache) and its head is tied;
+      // llama.cpp's gemma4-assistant loader refuses a file with tensors it does not create.
+      ++conv.n_skipped;
+      continue;
+    }
     if (!seen.insert(*g).second) return Error{where + ": a second tensor for " + *g};
     auto e = expect_for(*g, c, n_vocab);
     if (!e) {
-      return Error{where + ": not expected with this config.json (" + std::to_string(c.n_layer) + " layers" +
-                   (c.n_expert ? "" : ", no MoE") + (c.ple ? "" : ", no per-layer embeddings") + ")"};
+      return Error{where + ": not expected with this config.json (" + (c.assistant ? "an assistant, " : "") +
+                   std::to_string(c.n_layer) + " layers" + (c.n_expert ? "" : ", no MoE") +
+                   (c.ple ? "" : ", no per-layer embeddings") + ")"};
     }
     const auto src = t.ggml_type();
     if (!src) return Error{where + " has dtype " + t.dtype + "; only F32, F16 and BF16 weights can be converted"};
@@ -315,6 +340,7 @@ Result<HfConversion> prepare_hf_conversion(const std::string& dir_str, const Con
 
   // Metadata in the converter's order: general.*, gemma4.*, quantization version, tokenizer.
   detail::set_general_keys(plan, dir, **cfg_json, gen->has_value() ? &**gen : nullptr, plan.tensors);
+  plan.set("general.architecture", GgufValue::str(c.arch()));  // same position, gemma4-assistant for drafters
   std::vector<int64_t> suppress;
   const std::vector<int64_t>* suppress_ptr = nullptr;
   if (gen->has_value() && (**gen).contains("suppress_tokens") && (**gen)["suppress_tokens"].is_array()) {

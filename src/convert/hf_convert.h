@@ -10,6 +10,9 @@
 //  - a llama-quantize type (q4_0, q4_k_m, q5_k_m, q6_k, ...): the same as converting with each weight kept
 //    in its checkpoint dtype and then running llama-quantize (quant_mix.h rules, tensors in llama-quantize's
 //    order), in one pass. For a bf16 checkpoint that is exactly `convert --outtype auto` + llama-quantize.
+// MTP drafters (Gemma4AssistantForCausalLM, spec §10) become a gemma4-assistant GGUF as llama.cpp's loader
+// takes it: nextn.pre_projection / nextn.post_projection, embedding_length_out, nextn_predict_layers; no
+// K/V tensors (every layer reads the target's cache) and no masked_embedding (centroid head).
 // The vision/audio towers are skipped (a separate mmproj file in llama.cpp; not written here).
 // Descriptive general.* keys follow gguf-py's Metadata heuristics on config.json's _name_or_path and the
 // directory name (name, basename, finetune, version, size_label); a README.md model card is not read.

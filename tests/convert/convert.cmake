@@ -88,3 +88,10 @@ foreach(case_what IN ITEMS
   set_tests_properties(${case}.${what} PROPERTIES LABELS convert TIMEOUT 300
     ENVIRONMENT "POCKET=$<TARGET_FILE:pocket>;EXPORT_HF=$<TARGET_FILE:pocket_export_hf>;CHECK=$<TARGET_FILE:pocket_convert_check>;NODE=${POCKET_NODE_EXECUTABLE};ORACLE_DIR=${_cv_oracle};CACHE=${CMAKE_BINARY_DIR}/convert-cache")
 endforeach()
+
+# MTP drafter ("assistant") checkpoints → gemma4-assistant GGUF: see assistant.sh.
+add_test(NAME convert.assistant.mtp_drafter_tensors_exact.loads_in_llama_cpp_f32_bf16_q8_0_q4_k_m.bad_input_one_line_error_no_output
+         COMMAND bash ${_cv_dir}/assistant.sh $<TARGET_FILE:pocket> $<TARGET_FILE:pocket_export_hf>
+                 ${POCKET_NODE_EXECUTABLE} ${_cv_oracle} ${CMAKE_BINARY_DIR}/convert-cache/assistant)
+set_tests_properties(convert.assistant.mtp_drafter_tensors_exact.loads_in_llama_cpp_f32_bf16_q8_0_q4_k_m.bad_input_one_line_error_no_output
+                     PROPERTIES LABELS convert TIMEOUT 300)

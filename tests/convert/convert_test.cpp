@@ -73,9 +73,17 @@ TEST(HfConfig, ClearErrors) {
               c.erase("architectures");
             }).find("model_type 'gemma3' is not a Gemma 4 model"),
             std::string::npos);
-  EXPECT_NE(
-      config_error([](json& c) { c["architectures"] = {"Gemma4AssistantForCausalLM"}; }).find("not supported yet"),
-      std::string::npos);
+  // An MTP drafter's config needs the target's hidden size, and every layer KV-shared.
+  EXPECT_NE(config_error([](json& c) {
+              c["architectures"] = {"Gemma4AssistantForCausalLM"};
+            }).find("missing key backbone_hidden_size"),
+            std::string::npos);
+  EXPECT_NE(config_error([](json& c) {
+              c["architectures"] = {"Gemma4AssistantForCausalLM"};
+              c["backbone_hidden_size"] = 4096;
+              c["text_config"]["num_kv_shared_layers"] = 1;
+            }).find("an assistant shares all"),
+            std::string::npos);
   EXPECT_NE(config_error([](json& c) { c["text_config"].erase("global_head_dim"); }).find("global_head_dim"),
             std::string::npos);
   EXPECT_NE(config_error([](json& c) {

@@ -46,11 +46,15 @@ int run_convert(const ConvertArgs& a) {
   if (!r) return report_error(r.error().message);
   if (!a.quiet) {
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    std::fprintf(
-        stderr, "pocket convert: wrote %s (%s, %zu tensors: %s%s) in %.1fs\n", a.out.c_str(), r->type_name.c_str(),
-        r->plan.tensors.size(), type_counts(r->plan).c_str(),
-        r->n_skipped ? ("; " + std::to_string(r->n_skipped) + " vision/audio tensors not converted").c_str() : "",
-        secs);
+    std::fprintf(stderr, "pocket convert: wrote %s (%s, %zu tensors: %s%s) in %.1fs\n", a.out.c_str(),
+                 r->type_name.c_str(), r->plan.tensors.size(), type_counts(r->plan).c_str(),
+                 r->n_skipped
+                     ? ("; " + std::to_string(r->n_skipped) +
+                        (r->config.assistant ? " unused K/V and centroid-head tensors" : " vision/audio tensors") +
+                        " not converted")
+                           .c_str()
+                     : "",
+                 secs);
   }
   return 0;
 }
