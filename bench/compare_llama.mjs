@@ -32,17 +32,22 @@ if (synthetic) {
 }
 if (!model) { console.error("compare_llama: give --model or --synthetic"); process.exit(2); }
 
-const bw = lastJson(run(pocket, ["bench", "--bandwidth", "-t", String(T), "--json"])).read_bandwidth_gbs;
+// This VM's read bandwidth drifts with its neighbours' load (measured 44 to 70 GB/s within an hour), so it
+// is measured before every repetition and the bound uses the median of those readings.
+const bandwidths = [];
+const measureBandwidth = () => bandwidths.push(lastJson(run(pocket, ["bench", "--bandwidth", "-t", String(T), "--json"])).read_bandwidth_gbs);
 const lengths = opt("--sweep") ? opt("--sweep").split(",").map(Number) : [P];
 const rows = [];
 for (const p of lengths) {
   const A = [], B = [];
   for (let r = 0; r < R; r++) {  // alternate A/B so drift hits both engines alike
+    measureBandwidth();
     A.push(lastJson(run(pocket, ["bench", "-m", model, "-p", String(p), "-n", String(N), "-t", String(T), "-r", "1", "--json"])));
     B.push(lastJson(run(process.execPath, [path.join(here, "llama_bench.mjs"), "--model", model, "-p", String(p), "-n", String(N), "-t", String(T)])));
   }
   const m = (arr, k) => median(arr.map((x) => x[k]));
   const bytes = A[0].decode_bytes_per_token;
+  const bw = median(bandwidths.slice(-R));
   const bound = bw * 1e9 / bytes;
   rows.push({ model: path.basename(model), prompt: p, gen: N, threads: T, reps: R,
     pocket: { prefill: m(A, "prefill_tok_s"), decode: m(A, "decode_tok_s"), ttft: m(A, "ttft_s"), rss: m(A, "peak_rss_bytes") },
@@ -51,7 +56,8 @@ for (const p of lengths) {
 }
 
 const f = (x, d = 1) => x.toFixed(d);
-console.log(`machine: ${os.cpus()[0].model}, ${os.cpus().length} cores; read bandwidth ${f(bw)} GB/s with ${T} threads`);
+console.log(`machine: ${os.cpus()[0].model}, ${os.cpus().length} cores; read bandwidth with ${T} threads, before each repetition: ` +
+  `${bandwidths.map((b) => f(b)).join(", ")} GB/s (median ${f(median(bandwidths))})`);
 console.log(`model: ${model}`);
 console.log("prompt | prefill tok/s pocket / llama.cpp (ratio) | decode tok/s pocket / llama.cpp (ratio) | bound tok/s, pocket % | peak RSS MiB pocket / llama.cpp | TTFT s pocket / llama.cpp");
 for (const r of rows) {

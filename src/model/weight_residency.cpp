@@ -3,6 +3,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 #include <unordered_map>
 
@@ -41,7 +42,55 @@ std::vector<WeightMatrix*> resident_matrices(Gemma4Weights& w) {
 
 size_t matrix_bytes(const WeightMatrix& m) { return m.row_bytes * static_cast<size_t>(m.rows); }
 
+constexpr size_t kHugePage = size_t{2} << 20;
+// Each copied tensor starts on a cache line (the kernels' vector loads stay within lines).
+constexpr size_t kTensorAlign = 64;
+
+size_t align_up(size_t n, size_t a) { return (n + a - 1) / a * a; }
+
 }  // namespace
+
+WeightArena::WeightArena(WeightArena&& o) noexcept : data_(o.data_), size_(o.size_), huge_(o.huge_) {
+  o.data_ = nullptr;
+  o.size_ = 0;
+}
+
+WeightArena& WeightArena::operator=(WeightArena&& o) noexcept {
+  if (this != &o) {
+    if (data_ != nullptr) munmap(data_, size_);
+    data_ = o.data_;
+    size_ = o.size_;
+    huge_ = o.huge_;
+    o.data_ = nullptr;
+    o.size_ = 0;
+  }
+  return *this;
+}
+
+WeightArena::~WeightArena() {
+  if (data_ != nullptr) munmap(data_, size_);
+}
+
+Result<WeightArena> WeightArena::create(size_t bytes) {
+  WeightArena a;
+  if (bytes == 0) return a;
+  // Over-allocate by one huge page so the usable start can be 2 MiB aligned; the slack is trimmed.
+  const size_t want = align_up(bytes, kHugePage);
+  void* p = mmap(nullptr, want + kHugePage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) {
+    return Error{"cannot allocate " + std::to_string(bytes) + " bytes for the weights (" + std::strerror(errno) + ")"};
+  }
+  const uintptr_t base = reinterpret_cast<uintptr_t>(p);
+  const uintptr_t start = align_up(base, kHugePage);
+  if (start > base) munmap(p, start - base);
+  const uintptr_t end = start + want, map_end = base + want + kHugePage;
+  if (map_end > end) munmap(reinterpret_cast<void*>(end), map_end - end);
+  a.data_ = reinterpret_cast<uint8_t*>(start);
+  a.size_ = want;
+  // Best effort: with THP off ("never") this fails and the copy simply uses 4 KiB pages.
+  a.huge_ = madvise(a.data_, a.size_, MADV_HUGEPAGE) == 0;
+  return a;
+}
 
 void release_mapped_row(const WeightMatrix& m, int64_t r) {
   auto [p, len] = outer_pages(m.row(r), m.row_bytes);
@@ -50,9 +99,12 @@ void release_mapped_row(const WeightMatrix& m, int64_t r) {
 
 std::string_view residency_name(WeightResidency r) {
   switch (r) {
-    case WeightResidency::kLoad: return "loaded into RAM";
-    case WeightResidency::kMlock: return "mmap + mlock";
-    case WeightResidency::kMmap: return "mmap";
+    case WeightResidency::kLoad:
+      return "loaded into RAM";
+    case WeightResidency::kMlock:
+      return "mmap + mlock";
+    case WeightResidency::kMmap:
+      return "mmap";
   }
   return "?";
 }
@@ -70,6 +122,17 @@ Result<ResidentWeights> make_weights_resident(const GgufFile& file, Gemma4Weight
   if (mode == WeightResidency::kMmap) return r;
   // Tied heads and expert slices share storage: copy each distinct tensor once.
   std::unordered_map<const uint8_t*, const uint8_t*> copied;
+  size_t offset = 0;
+  if (mode == WeightResidency::kLoad) {
+    std::unordered_map<const uint8_t*, size_t> sized;
+    for (WeightMatrix* m : resident_matrices(w)) {
+      if (!m->empty() && sized.emplace(m->data, 0).second) offset += align_up(matrix_bytes(*m), kTensorAlign);
+    }
+    auto arena = WeightArena::create(offset);
+    if (!arena) return Error{file.path() + ": " + arena.error().message};
+    r.arena = std::move(*arena);
+    offset = 0;
+  }
   for (WeightMatrix* m : resident_matrices(w)) {
     if (m->empty()) continue;
     const size_t n = matrix_bytes(*m);
@@ -86,11 +149,13 @@ Result<ResidentWeights> make_weights_resident(const GgufFile& file, Gemma4Weight
     }
     auto it = copied.find(m->data);
     if (it == copied.end()) {
-      std::vector<uint8_t>& buf = r.buffers.emplace_back(m->data, m->data + n);
+      uint8_t* copy = r.arena.data() + offset;
+      offset += align_up(n, kTensorAlign);
+      std::memcpy(copy, m->data, n);
       // The copy is what we read from now on; the file's pages no longer count against this process.
       auto [p, len] = inner_pages(m->data, n);
       if (len > 0) madvise(p, len, MADV_DONTNEED);
-      it = copied.emplace(m->data, buf.data()).first;
+      it = copied.emplace(m->data, copy).first;
       r.resident_bytes += n;
     }
     m->data = it->second;
