@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `pocket convert` against llama.cpp's own convert_hf_to_gguf.py: the two output files must be identical,
 # byte for byte, for HF checkpoints exported from tiny synthetic models of every variant (both config forms,
-# both architectures, bf16 and f32 weights, several directory names, every converter output type).
+# both architectures, bf16 and f32 weights, several directory names, every converter output type), and for
+# a synthetic MTP drafter (gemma4-assistant).
 #
 #   vs_llama_converter.sh POCKET EXPORT_HF LLAMA_CPP_SOURCE WORK_DIR [PYTHON]
 #
@@ -27,6 +28,11 @@ one() {
   rm -rf "${work:?}/$name"
   # shellcheck disable=SC2086
   "$export_hf" --gguf "$src" --out "$work/$name" $export_args
+  compare "$variant" "$name" "$export_args" "$@"
+}
+# compare LABEL DIR_NAME DESCRIPTION OUTTYPE...: both converters on $work/DIR_NAME, files identical
+compare() {
+  local variant="$1" name="$2" export_args="$3"; shift 3
   for outtype in "$@"; do
     n=$((n + 1))
     "$py" "$llama/convert_hf_to_gguf.py" "$work/$name" --outfile "$work/llama.gguf" --outtype "$outtype" \
@@ -45,6 +51,12 @@ one e4b bf16 google_gemma-4-e4b "--dtype bf16 --arch cond" auto
 one 26b-a4b bf16 gemma-4-26B-A4B-it "--dtype bf16 --arch cond --config per_layer --shards 3" auto q8_0
 one 31b f32 gemma-4-31B-it-v1.2 "--dtype f32 --arch cond" auto f32
 one 12b bf16 gemma-4-12B-unified-it "--dtype bf16 --arch unified --config per_layer" auto
+# An MTP drafter (gemma4-assistant; make_assistant_hf.py, the tokenizer of the E2B export above), with an
+# E-series centroid head both converters leave out. (Without its unused k/v projections: llama.cpp's
+# converter would copy those, and its loader then refuses the file; pocket drops them.)
+"$py" "$here/make_assistant_hf.py" --tokenizer-from "$work/my-finetune" --out "$work/gemma-4-e2b-it-assistant" \
+  --dtype bf16 --ordered-embeddings >/dev/null
+compare assistant gemma-4-e2b-it-assistant "make_assistant_hf.py --dtype bf16 --ordered-embeddings" auto f32 q8_0
 # The real Gemma tokenizer (262,144 tokens, 514,906 merges), renamed to Gemma 4's special tokens.
 if tokenizer_json="$(bash "$here/../../scripts/fetch_tokenizer.sh" 2>/dev/null | tail -n 1)" && [ -s "$tokenizer_json" ]; then
   one 31b bf16 gemma-4-31B-it "--dtype bf16 --arch cond --shards 2 --tokenizer-json $tokenizer_json --gemma4-names" auto
