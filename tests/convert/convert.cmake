@@ -71,6 +71,7 @@ endif()
 # Cases: see e2e.sh. Names state what is checked.
 foreach(case_what IN ITEMS
     "convert.e2b|ple_kv_shared_double_wide.tensors_exact.logits_max_abs_le_2e-2.numpy_ref_vs_pocket_max_abs_le_2e-4_vs_llama_max_abs_le_2e-2"
+    "convert.e4b|ple_kv_shared.tensors_exact.logits_max_abs_le_2e-2.numpy_ref_vs_pocket_max_abs_le_2e-4_vs_llama_max_abs_le_2e-2"
     "convert.26b|moe_causal_per_layer_config.tensors_exact.logits_mean_abs_le_3e-3.numpy_ref_vs_pocket_max_abs_le_2e-4_vs_llama_mean_abs_le_3e-3.q4_k_m_identical_to_llama_quantize"
     "convert.31b|k_eq_v_bf16_checkpoint_3_shards.tensors_exact.bf16_logits_max_abs_le_3e-2_or_llama_floor.f32_logits_max_abs_le_2e-2.numpy_ref_vs_pocket_max_abs_le_2e-4_vs_llama_max_abs_le_2e-2"
     "convert.12b_real_vocab|unified_real_tokenizer.tensors_and_vocab_exact.logits_max_abs_le_2e-2.numpy_ref_vs_pocket_max_abs_le_2e-4_vs_llama_max_abs_le_2e-2"

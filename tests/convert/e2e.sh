@@ -123,6 +123,11 @@ case "$case_name" in
     logits "$work/converted.gguf" 1024 --max-abs 2e-2 --min-argmax-agree 1 --tie-eps 2e-2
     numpy_ref 1024 "--max-abs 2e-4 --min-argmax-agree 1" "--max-abs 2e-2 --min-argmax-agree 1 --tie-eps 2e-2"
     ;;
+  convert.e4b)  # PLE and KV-shared layers without the double-wide MLP; flat config, one file
+    convert_case e4b f32 "--dtype f32 --arch cond" f32
+    logits "$work/converted.gguf" 1024 --max-abs 2e-2 --min-argmax-agree 1 --tie-eps 2e-2
+    numpy_ref 1024 "--max-abs 2e-4 --min-argmax-agree 1" "--max-abs 2e-2 --min-argmax-agree 1 --tie-eps 2e-2"
+    ;;
   convert.26b)  # MoE: fused experts, router scale, per-expert scale; Gemma4ForCausalLM, per_layer_config
     convert_case 26b-a4b f32 "--dtype f32 --arch causal --config per_layer" f32
     logits "$work/converted.gguf" 1024 --mean-abs 3e-3 --min-argmax-agree 1 --tie-eps 2e-2
