@@ -124,6 +124,19 @@ def main():
             if a[p]["confidence"] is not None:
                 assert abs(a[p]["confidence"] - b[p]["confidence"]) < 1e-3, f"{p}: confidence differs"
         print(f"shards merged: {len(b)} records, labels equal to the single run")
+    elif cmd == "identical":
+        # Every field equal (scores bit for bit) except the timings: results must not depend on --jobs.
+        timing = ("seconds", "finished_at")
+        a = {r["path"]: r for r in read_jsonl(os.path.join(sys.argv[2], "triage.jsonl"))}
+        b = {r["path"]: r for r in read_jsonl(os.path.join(sys.argv[3], "triage.jsonl"))}
+        assert set(a) == set(b), f"paths differ: {set(a) ^ set(b)}"
+        for p in sorted(a):
+            ka, kb = set(a[p]) - set(timing), set(b[p]) - set(timing)
+            assert ka == kb, f"{p}: fields differ: {ka ^ kb}"
+            for k in sorted(ka):
+                assert a[p][k] == b[p][k], f"{p}: {k} differs: {a[p][k]!r} vs {b[p][k]!r}"
+        n = sum(r["error"] is None for r in a.values())
+        print(f"{len(a)} records identical apart from timings ({n} labelled)")
 
 
 main()

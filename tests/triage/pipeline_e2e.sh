@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # End-to-end `pocket triage` on the test inbox with a tiny random-weight model (real Gemma vocabulary)
 # and a tiny synthetic mmproj (vision + audio towers). Labels are meaningless with random weights; this
-# checks the pipeline: kill -9 at random points then rerun (finished records never redone, never
-# duplicated, never lost), every file accounted for, schema-valid fields, originals untouched,
-# apply --copy, a changed file redone, shards + merge equal to one run.
+# checks the pipeline: kill -9 at random points of --jobs 3 runs then rerun (finished records never
+# redone, never duplicated, never lost), every file accounted for, schema-valid fields, the records
+# identical to a --jobs 1 run's (results do not depend on --jobs), originals untouched, apply --copy, a
+# changed file redone, shards + merge equal to one run.
 set -euo pipefail
 pocket="$1" model="$2" mmproj="$3" inbox="$4" work="$5" labels="$6"
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -12,13 +13,22 @@ rm -rf "$work"; mkdir -p "$work"
 rep="$work/rep"
 run() { "$pocket" triage "$@" --labels "$labels" -m "$model" --mmproj "$mmproj" --max-doc-tokens 256 -t 2 --no-progress; }
 
+# 0. --jobs out of range: a clear error before anything is read.
+for bad in 0 1000; do
+  if "$pocket" triage "$inbox" --out "$work/bad" --labels "$labels" -m "$model" --jobs "$bad" 2> "$work/bad.log"; then
+    echo "--jobs $bad was accepted"; exit 1
+  fi
+  grep -q -- "--jobs $bad: give 1 to 16 files in flight" "$work/bad.log" || { cat "$work/bad.log"; exit 1; }
+done
+echo "--jobs 0 and --jobs 1000 refused: $(head -n 1 "$work/bad.log")"
+
 (cd "$inbox" && find . -type f -print0 | sort -z | xargs -0 sha256sum) > "$work/originals.before"
 
-# 1. kill -9 at random points, three times; after each kill, snapshot the finished records.
+# 1. kill -9 at random points of --jobs 3 runs, three times; after each kill, snapshot the finished records.
 for i in 1 2 3; do
   # exec: $! is pocket itself, not a subshell (killing a subshell would leave pocket running).
   ( exec "$pocket" triage "$inbox" --out "$rep" --labels "$labels" -m "$model" --mmproj "$mmproj" \
-      --max-doc-tokens 256 -t 2 --no-progress 2> "$work/kill$i.log" ) &
+      --max-doc-tokens 256 -t 2 --jobs 3 --no-progress 2> "$work/kill$i.log" ) &
   pid=$!
   delay=$(( (RANDOM % 12) + 3 ))
   sleep "$delay"
@@ -28,13 +38,16 @@ for i in 1 2 3; do
   echo "run $i killed after ${delay}s: $n records"
   $py "$here/check_records.py" snapshot "$rep" "$work/snap$i.json"
 done
-# 2. the rerun that finishes.
-run "$inbox" --out "$rep" 2> "$work/final.log"
+# 2. the rerun that finishes (--jobs 3), then a --jobs 1 run from scratch: the same records.
+run "$inbox" --out "$rep" --jobs 3 2> "$work/final.log"
 tail -n 1 "$work/final.log"
 for i in 1 2 3; do $py "$here/check_records.py" unchanged "$rep" "$work/snap$i.json"; done
 $py "$here/check_records.py" report "$rep" "$inbox" "$labels"
 test -s "$rep/report.html"
 test -s "$rep/triage.csv"
+run "$inbox" --out "$work/rep-jobs1" --jobs 1 2> "$work/jobs1.log"
+tail -n 1 "$work/jobs1.log"
+$py "$here/check_records.py" identical "$rep" "$work/rep-jobs1"
 
 # 3. originals untouched, then apply --copy files every labelled record by label.
 "$pocket" triage apply "$rep" --to "$work/sorted" --copy 2> "$work/apply.log"

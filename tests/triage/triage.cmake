@@ -70,7 +70,8 @@ else()
 endif()
 
 # The pipeline end to end (owner: triage pipeline): a tiny random E2B with the real vocabulary and a tiny
-# synthetic mmproj with both towers; kill -9 at random points + reruns, every file accounted for,
+# synthetic mmproj with both towers; kill -9 at random points of --jobs 3 runs + reruns, records identical
+# to a --jobs 1 run (exact, timings aside), --jobs 0/1000 refused, every file accounted for,
 # schema-valid fields, originals unchanged, apply --copy, changed file redone, shards + merge.
 set(_triage_model ${_triage_work}/e2b-tiny-f32-gemma-vocab.gguf)
 set(_triage_mmproj ${_triage_work}/mmproj-e2b-tiny.gguf)
@@ -78,12 +79,12 @@ add_test(NAME triage.pipeline.setup_tiny_model_and_mmproj
          COMMAND bash -c "bash ${CMAKE_SOURCE_DIR}/tests/cli/make_model.sh $<TARGET_FILE:pocket> ${_triage_model} && ([ -s ${_triage_mmproj} ] || $<TARGET_FILE:pocket> synth-mmproj --variant e2b --size tiny --audio -q -o ${_triage_mmproj})")
 set_tests_properties(triage.pipeline.setup_tiny_model_and_mmproj PROPERTIES LABELS triage TIMEOUT 600
                      FIXTURES_SETUP triage.model FIXTURES_REQUIRED tokenizer.vocab)
-add_test(NAME triage.pipeline.kill9_x3_rerun_all_files_one_record_schema_valid_originals_unchanged_apply_shards
+add_test(NAME triage.pipeline.kill9_x3_jobs3_rerun_records_identical_to_jobs1_all_files_one_record_originals_unchanged_apply_shards
          COMMAND bash ${_triage_dir}/pipeline_e2e.sh $<TARGET_FILE:pocket> ${_triage_model} ${_triage_mmproj}
                  ${POCKET_TRIAGE_INBOX} ${_triage_work}/pipeline ${_triage_dir}/labels.yaml)
-set_tests_properties(triage.pipeline.kill9_x3_rerun_all_files_one_record_schema_valid_originals_unchanged_apply_shards
+set_tests_properties(triage.pipeline.kill9_x3_jobs3_rerun_records_identical_to_jobs1_all_files_one_record_originals_unchanged_apply_shards
                      PROPERTIES LABELS triage TIMEOUT 1500 FIXTURES_REQUIRED "triage.model;triage.inbox"
                      RESOURCE_LOCK triage.inbox)
 add_test(NAME triage.unit.labels_records_shards_confidence
-         COMMAND pocket_tests --gtest_filter=TriageLabels.*:TriageHashing.*:TriageShard.*:TriageRecordStore.*:TriageInbox.*:TriageCsv.*:TriageReportActions.*:TriageScoring.*)
+         COMMAND pocket_tests --gtest_filter=TriageLabels.*:TriageHashing.*:TriageShard.*:TriageRecordStore.*:TriageInbox.*:TriageCsv.*:TriageReportActions.*:TriageScoring.*:TriageQueue.*)
 set_tests_properties(triage.unit.labels_records_shards_confidence PROPERTIES LABELS triage TIMEOUT 120)

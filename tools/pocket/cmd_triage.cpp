@@ -13,13 +13,17 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <optional>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "cli_util.h"
 #include "commands.h"
 #include "media/mmproj.h"
 #include "pocket/engine.h"
+#include "triage/bounded_queue.h"
 #include "triage/classifier.h"
 #include "triage/extract.h"
 #include "triage/hashing.h"
@@ -38,6 +42,9 @@ using nlohmann::json;
 
 namespace {
 
+// Files in flight at most: each lane holds a KV cache for instruction + --max-doc-tokens + 1024 tokens.
+constexpr int kMaxJobs = 16;
+
 struct TriageFlags {
   std::string inbox;
   std::string labels;
@@ -45,6 +52,7 @@ struct TriageFlags {
   std::string mmproj;
   std::string out = "triage-report";
   int threads = 0;
+  int jobs = 1;
   int64_t max_doc_tokens = 2048;
   int image_tokens = 280;
   std::string from_list;
@@ -56,6 +64,11 @@ struct TriageFlags {
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// Errors about the file itself keep their words; anything else is the model's.
+std::string model_or_file_error(const std::string& m) {
+  return m.rfind("unsupported:", 0) == 0 || m.rfind("unreadable", 0) == 0 ? m : "model: " + m;
 }
 
 std::string read_all(const std::string& path) {
@@ -74,42 +87,60 @@ std::string config_key(const TriageFlags& f, const std::string& labels_text) {
   return triage::sha256_hex(k).substr(0, 16);
 }
 
-// One file: hash, resume check, extraction, the model. Always returns a record.
-json triage_one(const triage::InboxEntry& e, triage::Classifier& clf, const std::string& config, bool* reused,
-                int64_t* tokens, const triage::RecordStore& store) {
+// What the reader stage hands to the model thread for one inbox entry.
+struct ReadFile {
+  size_t index = 0;           // in the run's entries (the order of the reports)
+  json record;                // filled as far as reading got
+  bool reused = false;        // the record of an earlier run still stands
+  bool needs_model = false;   // else `record` is final (reused, unreadable or unsupported)
+  triage::PreparedFile file;  // for the model
+  double read_seconds = 0;
+  std::chrono::steady_clock::time_point model_start;
+};
+
+// A record before anything is known of the file.
+json base_record(const std::string& path, const std::string& config) {
+  return {{"path", path},       {"sha256", nullptr},        {"size", nullptr},        {"kind", "unsupported"},
+          {"mime", nullptr},    {"label", nullptr},         {"confidence", nullptr},  {"label_scores", json::object()},
+          {"summary", nullptr}, {"fields", json::object()}, {"flags", json::array()}, {"error", nullptr},
+          {"prompt_tokens", 0}, {"seconds", 0.0},           {"config", config}};
+}
+
+// Reader stage, for one file: hash, resume check, extraction, decoding of images and recordings.
+// Runs on the reader thread; touches nothing the model thread writes (records of other paths only).
+ReadFile read_one(size_t index, const triage::InboxEntry& e, const triage::Classifier& clf, const std::string& config,
+                  const triage::RecordStore& store) {
   const auto t0 = std::chrono::steady_clock::now();
-  json r = {
-      {"path", e.path},     {"sha256", nullptr},        {"size", nullptr},        {"kind", "unsupported"},
-      {"mime", nullptr},    {"label", nullptr},         {"confidence", nullptr},  {"label_scores", json::object()},
-      {"summary", nullptr}, {"fields", json::object()}, {"flags", json::array()}, {"error", nullptr},
-      {"prompt_tokens", 0}, {"seconds", 0.0},           {"config", config}};
-  *reused = false;
-  *tokens = 0;
-  const auto finish = [&](json& rec) -> json& {
-    rec["seconds"] = std::round(seconds_since(t0) * 1000.0) / 1000.0;
-    return rec;
+  ReadFile rf;
+  rf.index = index;
+  json& r = rf.record;
+  r = base_record(e.path, config);
+  const auto done = [&]() -> ReadFile {
+    rf.read_seconds = seconds_since(t0);
+    return std::move(rf);
   };
   if (!e.problem.empty()) {
     r["error"] = e.problem;
-    return finish(r);
+    return done();
   }
   auto sha = triage::sha256_file(e.location);
   if (!sha) {
     r["error"] = "unreadable: " + sha.error().message;
-    return finish(r);
+    return done();
   }
   r["sha256"] = *sha;
   std::error_code ec;
   r["size"] = fs::file_size(e.location, ec);
   json old = store.find(e.path);
   if (triage::record_is_current(old, *sha, config)) {
-    *reused = true;
-    return old;
+    rf.reused = true;
+    r = std::move(old);
+    return done();
   }
   auto in = triage::extract_input(e.location);
   if (!in) {
     r["error"] = "unreadable: " + in.error().message;
-    return finish(r);
+    return done();
   }
   r["kind"] = triage::input_kind_name(in->kind);
   r["mime"] = in->mime;
@@ -120,36 +151,48 @@ json triage_one(const triage::InboxEntry& e, triage::Classifier& clf, const std:
     for (const auto& x : in->attachments) a.push_back({{"name", x.name}, {"mime", x.mime}, {"size", x.size}});
     r["attachments"] = a;
   }
+  if (!in->reason.empty() && in->kind != triage::InputKind::kUnsupported) r["note"] = in->reason;
   const std::string name = fs::path(e.path).filename().string();
-  Result<triage::Classification> c = Error{""};
+  Result<triage::PreparedFile> p = Error{""};
   switch (in->kind) {
     case triage::InputKind::kUnsupported:
       r["error"] =
           "unsupported: " + (in->reason.empty() ? std::string("not a document, image or recording") : in->reason);
-      return finish(r);
+      return done();
     case triage::InputKind::kText:
-      c = clf.classify_text(name, in->mime, in->text);
+      p = clf.prepare_text(name, in->mime, in->text);
       break;
     case triage::InputKind::kImage:
-      c = clf.classify_image(name, in->mime, e.location);
+      p = clf.prepare_image(name, in->mime, e.location);
       break;
     case triage::InputKind::kAudio:
-      c = clf.classify_audio(name, in->mime, e.location);
+      p = clf.prepare_audio(name, in->mime, e.location);
       break;
   }
+  if (!p) {
+    r["error"] = model_or_file_error(p.error().message);
+    return done();
+  }
+  rf.file = std::move(p).value();
+  rf.needs_model = true;
+  return done();
+}
+
+// The model's answer into the record.
+void take_result(ReadFile& rf, Result<triage::Classification> c, int64_t* tokens) {
+  json& r = rf.record;
+  *tokens = 0;
   if (!c) {
-    const std::string& m = c.error().message;
-    r["error"] = m.rfind("unsupported:", 0) == 0 || m.rfind("unreadable", 0) == 0 ? m : "model: " + m;
-    return finish(r);
+    r["error"] = model_or_file_error(c.error().message);
+    return;
   }
   for (auto& [k, v] : c->fields_of_record.items()) r[k] = v;
   r["prompt_tokens"] = c->prompt_tokens;
-  if (!c->note.empty()) r["note"] = c->note;
-  if (!in->reason.empty() && in->kind != triage::InputKind::kUnsupported) {
-    r["note"] = r.value("note", std::string()) + (r.contains("note") ? "; " : "") + in->reason;
+  if (!c->note.empty()) {
+    // The model's note (a cut document) first, then the reader's (e.g. invalid UTF-8 replaced).
+    r["note"] = r.contains("note") ? c->note + "; " + r["note"].get<std::string>() : c->note;
   }
   *tokens = c->tokens;
-  return finish(r);
 }
 
 int run_triage(const TriageFlags& f) {
@@ -161,6 +204,10 @@ int run_triage(const TriageFlags& f) {
   if (f.inbox.empty()) return report_error("triage: give the INBOX folder (or apply / merge)");
   if (f.labels.empty()) return report_error("triage: --labels FILE is required");
   if (f.max_doc_tokens < 64) return report_error("triage: --max-doc-tokens must be at least 64");
+  if (f.jobs < 1 || f.jobs > kMaxJobs) {
+    return report_error("triage: --jobs " + std::to_string(f.jobs) + ": give 1 to " + std::to_string(kMaxJobs) +
+                        " files in flight (each holds its own KV cache of the context's size)");
+  }
   auto labels = triage::load_labels(f.labels);
   if (!labels) return report_error(labels.error().message);
   const std::string labels_text = read_all(f.labels);
@@ -192,6 +239,7 @@ int run_triage(const TriageFlags& f) {
   co.max_doc_tokens = f.max_doc_tokens;
   co.image_tokens = f.image_tokens;
   co.reuse_prefix = !f.no_prefix_reuse;
+  co.jobs = f.jobs;
   auto clf = triage::Classifier::create(**engine, mmproj.get(), *labels, co);
   if (!clf) return report_error(clf.error().message);
 
@@ -207,32 +255,94 @@ int run_triage(const TriageFlags& f) {
                    {"instruction_tokens", (*clf)->instruction_tokens()},
                    {"network", sandbox.network_namespace ? "seccomp + empty network namespace" : "seccomp"},
                    {"files_total", entries.size()},
+                   {"jobs", f.jobs},
                    {"files_done", 0},
                    {"files_resumed", 0},
                    {"errors", 0}};
   if (Status s = store->write_manifest(manifest); !s) return report_error(s.message());
 
-  TriageProgress progress(f.progress || (!f.no_progress && ::isatty(2)), entries.size());
+  TriageProgress progress(f.progress || (!f.no_progress && ::isatty(2)), entries.size(), f.jobs);
   size_t done = 0, resumed = 0, errors = 0;
-  std::vector<json> records;
-  for (const triage::InboxEntry& e : entries) {
-    bool reused = false;
-    int64_t tokens = 0;
-    json r = triage_one(e, **clf, config, &reused, &tokens, *store);
-    if (!reused) {
-      r["finished_at"] = static_cast<int64_t>(std::time(nullptr));
-      if (Status s = store->put(r); !s) return report_error(s.message());
+  // Indexed like `entries`, so the reports do not depend on the order files finish in.
+  std::vector<json> records(entries.size());
+  // The one writer of records/ and manifest.json: a record is stored (atomically) when its file is
+  // finished, then the manifest; a kill -9 loses at most the files in flight, which a rerun redoes.
+  const auto finish_file = [&](ReadFile& rf, int64_t tokens) -> Status {
+    if (!rf.reused) {
+      const double model_seconds = rf.needs_model ? seconds_since(rf.model_start) : 0.0;
+      rf.record["seconds"] = std::round((rf.read_seconds + model_seconds) * 1000.0) / 1000.0;
+      rf.record["finished_at"] = static_cast<int64_t>(std::time(nullptr));
+      if (Status s = store->put(rf.record); !s) return s;
     }
     ++done;
-    resumed += reused;
-    errors += !r["error"].is_null();
+    resumed += rf.reused;
+    errors += !rf.record["error"].is_null();
     manifest["files_done"] = done;
     manifest["files_resumed"] = resumed;
     manifest["errors"] = errors;
-    manifest["last_path"] = e.path;
-    if (Status s = store->write_manifest(manifest); !s) return report_error(s.message());
-    progress.file_done(reused, tokens, e.path);
-    records.push_back(std::move(r));
+    manifest["last_path"] = rf.record["path"];
+    if (Status s = store->write_manifest(manifest); !s) return s;
+    progress.file_done(rf.reused, tokens, rf.record["path"].get<std::string>(), (*clf)->busy_lanes());
+    records[rf.index] = std::move(rf.record);
+    return Status::Ok();
+  };
+
+  // Reader stage: hashing, extraction and decoding of the next files overlap with the model's work
+  // on the files in flight; it runs at most jobs + 2 files ahead.
+  triage::BoundedQueue<ReadFile> queue(static_cast<size_t>(f.jobs) + 2);
+  std::thread reader([&] {
+    for (size_t i = 0; i < entries.size(); ++i) {
+      ReadFile rf;
+      try {
+        rf = read_one(i, entries[i], **clf, config, *store);
+      } catch (const std::exception& ex) {  // e.g. a JSON error on a hand-edited record: that file's error
+        rf = ReadFile{};
+        rf.index = i;
+        rf.record = base_record(entries[i].path, config);
+        rf.record["error"] = std::string("unreadable: ") + ex.what();
+      }
+      if (!queue.push(std::move(rf))) break;
+    }
+    queue.close();
+  });
+  // However the model thread leaves, the reader is stopped and joined first.
+  struct StopReader {
+    triage::BoundedQueue<ReadFile>& q;
+    std::thread& t;
+    ~StopReader() {
+      q.close();
+      if (t.joinable()) t.join();
+    }
+  } stop_reader{queue, reader};
+
+  // Model stage: files in flight on the classifier's lanes, one batched decode step at a time.
+  std::map<uint64_t, ReadFile> in_flight;
+  for (;;) {
+    while ((*clf)->free_lanes() > 0) {
+      // Nothing in flight: wait for the reader; else take only what is ready and keep decoding.
+      std::optional<ReadFile> rf = (*clf)->busy_lanes() == 0 ? queue.pop() : queue.try_pop();
+      if (!rf) break;
+      if (!rf->needs_model) {
+        if (Status s = finish_file(*rf, 0); !s) return report_error(s.message());
+        continue;
+      }
+      const uint64_t id = rf->index;
+      rf->model_start = std::chrono::steady_clock::now();
+      progress.file_started();
+      triage::PreparedFile file = std::move(rf->file);
+      in_flight.emplace(id, std::move(*rf));
+      (*clf)->start(id, std::move(file));
+    }
+    std::vector<triage::FinishedFile> finished = (*clf)->step();
+    for (triage::FinishedFile& fin : finished) {
+      auto node = in_flight.extract(fin.id);
+      if (node.empty()) continue;
+      ReadFile& rf = node.mapped();
+      int64_t tokens = 0;
+      take_result(rf, std::move(fin.result), &tokens);
+      if (Status s = finish_file(rf, tokens); !s) return report_error(s.message());
+    }
+    if ((*clf)->busy_lanes() == 0 && in_flight.empty() && queue.closed_and_empty()) break;
   }
   progress.finish();
   if (Status s = triage::write_reports(records, f.out); !s) return report_error(s.message());
@@ -256,7 +366,11 @@ void add_triage_command(CLI::App& app, int& exit_code) {
   cmd->add_option("-m,--model", flags->model, "GGUF model file");
   cmd->add_option("--mmproj", flags->mmproj, "Multimodal projector GGUF for images and recordings");
   cmd->add_option("-o,--out", flags->out, "Report folder (default: triage-report)");
-  cmd->add_option("-t,--threads", flags->threads, "Threads (default: all cores)");
+  cmd->add_option("-t,--threads", flags->threads,
+                  "Threads of the model's pool, shared by all files in flight (default: all cores)");
+  cmd->add_option("-j,--jobs", flags->jobs,
+                  "Files in flight (1-16, default 1): their answers' decode steps share each pass over the weights, "
+                  "and reading/decoding the next files overlaps the model's work; results do not depend on it");
   cmd->add_option("--max-doc-tokens", flags->max_doc_tokens,
                   "Longest document read, in tokens; longer ones keep their first 2/3 and last 1/3 (default 2048)");
   cmd->add_option("--image-tokens", flags->image_tokens, "Soft tokens per image: 70, 140, 280 (default), 560, 1120");

@@ -1,4 +1,7 @@
-// The progress line of `pocket triage` on stderr: files done, files/s, tokens/s, ETA, current file.
+// The progress line of `pocket triage` on stderr: files done, files/s, tokens/s, ETA, files in flight,
+// the file just finished. Rates are over the files this run worked on (not those taken from an earlier
+// run) and the wall time since the first of them started, so with several files in flight (--jobs)
+// they are the throughput, not the inverse of a file's latency.
 #pragma once
 
 #include <algorithm>
@@ -11,15 +14,21 @@ namespace pocket::cli {
 
 class TriageProgress {
  public:
-  TriageProgress(bool enabled, size_t total)
-      : enabled_(enabled), total_(total), t0_(std::chrono::steady_clock::now()) {}
+  TriageProgress(bool enabled, size_t total, int jobs = 1) : enabled_(enabled), total_(total), jobs_(jobs) {}
 
-  // A file is finished; `resumed`: taken from an earlier run (not counted in the rates).
-  void file_done(bool resumed, int64_t tokens, const std::string& path) {
+  // The model starts on a file (the rates' clock starts with the first).
+  void file_started() {
+    if (!started_) t0_ = std::chrono::steady_clock::now();
+    started_ = true;
+  }
+  // A file is finished; `resumed`: taken from an earlier run (not counted in the rates); `in_flight`:
+  // files the model is still working on.
+  void file_done(bool resumed, int64_t tokens, const std::string& path, int in_flight = 0) {
     ++done_;
     if (resumed) {
       ++resumed_;
     } else {
+      file_started();
       tokens_ += tokens;
     }
     if (!enabled_) return;
@@ -31,10 +40,12 @@ class TriageProgress {
     constexpr int kWidth = 24;
     const int fill = total_ ? static_cast<int>(kWidth * done_ / total_) : kWidth;
     std::string name = path.size() > 32 ? "…" + path.substr(path.size() - 31) : path;
-    std::fprintf(stderr, "\r\033[K[%s%s] %zu/%zu  %.2f files/s  %.0f tok/s  ETA %s  %s",
+    const std::string flight =
+        jobs_ > 1 ? "  " + std::to_string(in_flight) + "/" + std::to_string(jobs_) + " in flight" : "";
+    std::fprintf(stderr, "\r\033[K[%s%s] %zu/%zu  %.2f files/s  %.0f tok/s  ETA %s%s  %s",
                  std::string(static_cast<size_t>(fill), '#').c_str(),
                  std::string(static_cast<size_t>(kWidth - fill), ' ').c_str(), done_, total_, fps, tps,
-                 duration(eta).c_str(), name.c_str());
+                 duration(eta).c_str(), flight.c_str(), name.c_str());
     std::fflush(stderr);
     shown_ = true;
   }
@@ -57,6 +68,8 @@ class TriageProgress {
   }
   bool enabled_;
   size_t total_;
+  int jobs_;
+  bool started_ = false;
   size_t done_ = 0, resumed_ = 0;
   int64_t tokens_ = 0;
   bool shown_ = false;
