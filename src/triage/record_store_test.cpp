@@ -4,40 +4,22 @@
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <filesystem>
-#include <fstream>
 #include <set>
 
 #include "triage/hashing.h"
 #include "triage/inbox.h"
+#include "triage/test_fixtures.h"
 
 namespace pocket::triage {
 namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+using testing::record;
 
-class TriageTempDir : public ::testing::Test {
- protected:
-  void SetUp() override {
-    std::string name = "pocket-triage-";
-    name.append(std::to_string(::getpid())).append("-");
-    name.append(::testing::UnitTest::GetInstance()->current_test_info()->name());
-    dir_ = fs::temp_directory_path() / name;
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  void write(const fs::path& rel, const std::string& bytes) {
-    fs::create_directories((dir_ / rel).parent_path());
-    std::ofstream(dir_ / rel, std::ios::binary) << bytes;
-  }
-  fs::path dir_;
-};
-
-using TriageRecordStore = TriageTempDir;
+using TriageRecordStore = testing::TempDirTest;
 
 // prefix + i + suffix (built by append: GCC 12's -Wrestrict misfires on chained operator+).
 std::string numbered(const char* prefix, int i, const char* suffix) {
@@ -45,7 +27,7 @@ std::string numbered(const char* prefix, int i, const char* suffix) {
   s.append(std::to_string(i)).append(suffix);
   return s;
 }
-using TriageInbox = TriageTempDir;
+using TriageInbox = testing::TempDirTest;
 
 TEST(TriageHashing, Sha256KnownVectorsAndFile) {
   EXPECT_EQ(sha256_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
@@ -92,9 +74,9 @@ TEST_F(TriageRecordStore, PutFindReplaceLoadAll) {
   auto store = RecordStore::open((dir_ / "rep").string());
   ASSERT_TRUE(store.ok()) << store.error().message;
   EXPECT_TRUE(store->find("a.txt").is_null());
-  ASSERT_TRUE(store->put({{"path", "a.txt"}, {"sha256", "s1"}, {"config", "c"}, {"label", "x"}}).ok());
-  ASSERT_TRUE(store->put({{"path", "b/c.txt"}, {"sha256", "s2"}, {"config", "c"}}).ok());
-  ASSERT_TRUE(store->put({{"path", "a.txt"}, {"sha256", "s3"}, {"config", "c"}, {"label", "y"}}).ok());
+  ASSERT_TRUE(store->put(record("a.txt", {{"sha256", "s1"}, {"config", "c"}, {"label", "x"}})).ok());
+  ASSERT_TRUE(store->put(record("b/c.txt", {{"sha256", "s2"}, {"config", "c"}})).ok());
+  ASSERT_TRUE(store->put(record("a.txt", {{"sha256", "s3"}, {"config", "c"}, {"label", "y"}})).ok());
   EXPECT_EQ(store->find("a.txt")["label"], "y");
   const auto all = store->load_all();
   ASSERT_EQ(all.size(), 2u);  // replaced, never duplicated
@@ -107,18 +89,18 @@ TEST_F(TriageRecordStore, PutFindReplaceLoadAll) {
 }
 
 TEST_F(TriageRecordStore, ResumeDecision) {
-  const json r = {{"path", "a"}, {"sha256", "abc"}, {"config", "c1"}};
+  const json r = record("a", {{"sha256", "abc"}, {"config", "c1"}});
   EXPECT_TRUE(record_is_current(r, "abc", "c1"));
   EXPECT_FALSE(record_is_current(r, "abd", "c1"));  // the file changed: redo
   EXPECT_FALSE(record_is_current(r, "abc", "c2"));  // other labels or model: redo
   EXPECT_FALSE(record_is_current(nullptr, "abc", "c1"));
-  EXPECT_FALSE(record_is_current({{"path", "a"}, {"sha256", ""}, {"config", "c1"}}, "", "c1"));  // unreadable then
+  EXPECT_FALSE(record_is_current(record("a", {{"sha256", ""}, {"config", "c1"}}), "", "c1"));  // unreadable then
 }
 
 TEST_F(TriageRecordStore, LeftoversOfAKilledRunAreIgnoredAndRemoved) {
   auto store = RecordStore::open((dir_ / "rep").string());
   ASSERT_TRUE(store.ok());
-  ASSERT_TRUE(store->put({{"path", "done.txt"}, {"sha256", "s"}, {"config", "c"}}).ok());
+  ASSERT_TRUE(store->put(record("done.txt", {{"sha256", "s"}, {"config", "c"}})).ok());
   // A kill between write and rename leaves a temp file; a torn write can leave garbage.
   write("rep/records/0123.json.tmp.999", "{\"path\": \"half");
   write("rep/records/zzzz.json", "{\"path\": ");

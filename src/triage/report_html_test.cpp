@@ -1,14 +1,13 @@
 #include "triage/report_html.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <cmath>
-#include <fstream>
 #include <string>
 #include <vector>
 
 #include "triage/report_media.h"
+#include "triage/test_fixtures.h"
 
 namespace pocket::triage {
 namespace {
@@ -73,21 +72,7 @@ std::string make_wav(double seconds, int rate) {
   return wav;
 }
 
-class TriageReportFiles : public ::testing::Test {
- protected:
-  void SetUp() override {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "pocket-report-XXXXXX").string();
-    dir_ = mkdtemp(tmpl.data());
-  }
-  void TearDown() override {
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
-  void write(const std::string& name, const std::string& data) {
-    std::ofstream(dir_ / name, std::ios::binary).write(data.data(), static_cast<std::streamsize>(data.size()));
-  }
-  std::filesystem::path dir_;
-};
+using TriageReportFiles = testing::TempDirTest;
 
 TEST(TriageReport, Base64MatchesRfc4648Vectors) {
   auto enc = [](std::string_view s) { return base64_encode({reinterpret_cast<const uint8_t*>(s.data()), s.size()}); };

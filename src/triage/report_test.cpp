@@ -2,44 +2,21 @@
 #include "triage/report.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "triage/hashing.h"
 #include "triage/record_store.h"
+#include "triage/test_fixtures.h"
 
 namespace pocket::triage {
 namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+using testing::record;
 
-class TriageReportActions : public ::testing::Test {
- protected:
-  void SetUp() override {
-    std::string name = "pocket-triage-report-";
-    name.append(std::to_string(::getpid())).append("-");
-    name.append(::testing::UnitTest::GetInstance()->current_test_info()->name());
-    dir_ = fs::temp_directory_path() / name;
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  void write(const fs::path& rel, const std::string& bytes) {
-    fs::create_directories((dir_ / rel).parent_path());
-    std::ofstream(dir_ / rel, std::ios::binary) << bytes;
-  }
-  std::string read(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-  }
-  fs::path dir_;
-};
+using TriageReportActions = testing::TempDirTest;
 
 TEST(TriageCsv, QuotesOnlyWhenNeeded) {
   EXPECT_EQ(csv_field("plain"), "plain");
@@ -60,10 +37,10 @@ TEST_F(TriageReportActions, MergeUnionsShardsAndFlagsDuplicates) {
   auto s1 = RecordStore::open((dir_ / "s1").string());
   ASSERT_TRUE(s0.ok() && s1.ok());
   ASSERT_TRUE(
-      write_reports({{{"path", "a"}, {"label", "x"}}, {{"path", "b"}, {"label", "x"}}}, (dir_ / "s0").string()).ok());
+      write_reports({record("a", {{"label", "x"}}), record("b", {{"label", "x"}})}, (dir_ / "s0").string()).ok());
   // Shard 1 did not finish: only its records/.
-  ASSERT_TRUE(s1->put({{"path", "c"}, {"label", "y"}}).ok());
-  ASSERT_TRUE(s1->put({{"path", "b"}, {"label", "z"}}).ok());
+  ASSERT_TRUE(s1->put(record("c", {{"label", "y"}})).ok());
+  ASSERT_TRUE(s1->put(record("b", {{"label", "z"}})).ok());
   auto m = merge_reports((dir_ / "all").string(), {(dir_ / "s0").string(), (dir_ / "s1").string()});
   ASSERT_TRUE(m.ok()) << m.error().message;
   EXPECT_EQ(m->records, 3u);
@@ -86,11 +63,12 @@ TEST_F(TriageReportActions, ApplyCopiesByLabelAndNeverTouchesOriginals) {
   auto store = RecordStore::open((dir_ / "rep").string());
   ASSERT_TRUE(store.ok());
   ASSERT_TRUE(store->write_manifest({{"inbox", (dir_ / "in").string()}}).ok());
-  ASSERT_TRUE(write_reports({{{"path", "a.txt"}, {"sha256", a}, {"label", "inv"}, {"error", nullptr}},
-                             {{"path", "sub/b.txt"}, {"sha256", b}, {"label", "med"}, {"error", nullptr}},
-                             {{"path", "c.txt"}, {"sha256", nullptr}, {"label", nullptr}, {"error", "unsupported: x"}},
-                             {{"path", "d.txt"}, {"sha256", sha256_hex("delta")}, {"label", "inv"}, {"error", nullptr}},
-                             {{"path", "../escape.txt"}, {"sha256", a}, {"label", "inv"}, {"error", nullptr}}},
+  const auto labelled = [](const char* path, const std::string& hash, const char* label) {
+    return record(path, {{"sha256", hash}, {"label", label}, {"error", nullptr}});
+  };
+  ASSERT_TRUE(write_reports({labelled("a.txt", a, "inv"), labelled("sub/b.txt", b, "med"),
+                             record("c.txt", {{"sha256", nullptr}, {"label", nullptr}, {"error", "unsupported: x"}}),
+                             labelled("d.txt", sha256_hex("delta"), "inv"), labelled("../escape.txt", a, "inv")},
                             (dir_ / "rep").string())
                   .ok());
   ApplyOptions o;
