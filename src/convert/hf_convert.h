@@ -13,7 +13,7 @@
 // MTP drafters (Gemma4AssistantForCausalLM, spec §10) become a gemma4-assistant GGUF as llama.cpp's loader
 // takes it: nextn.pre_projection / nextn.post_projection, embedding_length_out, nextn_predict_layers; no
 // K/V tensors (every layer reads the target's cache) and no masked_embedding (centroid head).
-// The vision/audio towers are skipped (a separate mmproj file in llama.cpp; not written here).
+// The vision/audio towers are skipped here: they go into the separate mmproj file (hf_mmproj.h).
 // Descriptive general.* keys follow gguf-py's Metadata heuristics on config.json's _name_or_path and the
 // directory name (name, basename, finetune, version, size_label); a README.md model card is not read.
 // Checked byte for byte against convert_hf_to_gguf.py (tests/convert/vs_llama_converter.sh).

@@ -9,6 +9,8 @@
 #    pass written from the spec (tests/reference/gemma4_text_ref.py) on the original safetensors against
 #    both, so checkpoint, pocket and llama.cpp agree; `pocket quantize` output for
 #    every type compared byte for byte with llama.cpp's llama_model_quantize (libllama).
+#  - mmproj_roundtrip.sh: `convert --mmproj-out` on checkpoints exported from synthetic mmprojs of every
+#    variant: the tensors round-trip, the towers on the converted file match the torch references.
 #  - inspect.sh: `pocket inspect --json` against the GGUF header and data section of synthetic files.
 #  - vs_llama_converter.sh (optional, -DPOCKET_LLAMA_CPP_SOURCE=DIR): byte for byte against llama.cpp's
 #    convert_hf_to_gguf.py.
@@ -23,6 +25,10 @@ add_executable(pocket_convert_check ${_cv_dir}/convert_check.cpp)
 target_compile_options(pocket_convert_check PRIVATE ${POCKET_WARNINGS})
 target_link_libraries(pocket_convert_check PRIVATE pocket_core ${CMAKE_DL_LIBS})
 
+add_executable(pocket_mmproj_check ${_cv_dir}/mmproj_check.cpp)
+target_compile_options(pocket_mmproj_check PRIVATE ${POCKET_WARNINGS})
+target_link_libraries(pocket_mmproj_check PRIVATE pocket_core)
+
 add_executable(pocket_convert_tests ${_cv_dir}/convert_test.cpp ${_cv_dir}/convert_bad_input_test.cpp)
 target_compile_options(pocket_convert_tests PRIVATE ${POCKET_WARNINGS})
 target_link_libraries(pocket_convert_tests PRIVATE pocket_core GTest::gtest GTest::gtest_main)
@@ -32,6 +38,39 @@ add_test(NAME convert.cli.bad_input_one_line_error_no_output
          COMMAND bash ${_cv_dir}/bad_input.sh $<TARGET_FILE:pocket> $<TARGET_FILE:pocket_export_hf>
                  ${CMAKE_BINARY_DIR}/convert-cache/bad-input)
 set_tests_properties(convert.cli.bad_input_one_line_error_no_output PROPERTIES LABELS convert TIMEOUT 120)
+
+add_test(NAME convert.cli.mmproj_bad_input_one_line_error_no_output
+         COMMAND bash ${_cv_dir}/mmproj_bad_input.sh $<TARGET_FILE:pocket> $<TARGET_FILE:pocket_export_hf>
+                 ${CMAKE_BINARY_DIR}/convert-cache/mmproj-bad-input)
+set_tests_properties(convert.cli.mmproj_bad_input_one_line_error_no_output PROPERTIES LABELS convert TIMEOUT 120)
+
+# `pocket convert --mmproj-out` round trips (mmproj_roundtrip.sh): synth-mmproj → HF checkpoint →
+# converted mmproj, tensor by tensor against the original (bit for bit where the checkpoint holds the
+# exact values), and pocket's towers on the converted file against the torch references
+# (tests/reference/*_tower_ref.py) on the original. Cases: VARIANT MMPROJ_TYPE EXPORT_DTYPE OUTTYPE
+# WEIGHT_TOL TOWER_TOL; the bf16 checkpoint rounds the f32 original's weights (≤ 2^-8 relative).
+execute_process(COMMAND /usr/bin/python3 -c "import torch, numpy" RESULT_VARIABLE _cv_torch_rc OUTPUT_QUIET ERROR_QUIET)
+if(_cv_torch_rc EQUAL 0)
+  foreach(case_what IN ITEMS
+      "e2b f32 f32 f32 0 1e-4|e2b_vision_audio_f32.weights_bit_exact.towers_vs_torch_reference_max_abs_1e-4"
+      "e4b f16 f32 f16 0 5e-3|e4b_vision_audio_f16.weights_bit_exact.towers_vs_torch_reference_max_abs_5e-3"
+      "26b-a4b q8_0 f32 q8_0 0 0.1|26b_vision_q8_0.weights_bit_exact.tower_vs_torch_reference_max_abs_0.1"
+      "31b f32 bf16 auto 4e-3 0.1|31b_vision_bf16_checkpoint.weights_max_abs_4e-3.tower_vs_torch_reference_max_abs_0.1"
+      "12b f32 f32 f32 0 1e-4|12b_unified_embedders_f32.weights_bit_exact.vs_reference_max_abs_1e-4")
+    string(REPLACE "|" ";" parts "${case_what}")
+    list(GET parts 0 args)
+    list(GET parts 1 what)
+    string(REPLACE " " ";" args "${args}")
+    list(GET args 0 variant)
+    add_test(NAME convert.mmproj.${what}
+             COMMAND bash ${_cv_dir}/mmproj_roundtrip.sh $<TARGET_FILE:pocket> $<TARGET_FILE:pocket_export_hf>
+                     $<TARGET_FILE:pocket_mmproj_check> /usr/bin/python3
+                     ${CMAKE_BINARY_DIR}/convert-cache/mmproj-${variant} ${args})
+    set_tests_properties(convert.mmproj.${what} PROPERTIES LABELS convert TIMEOUT 300)
+  endforeach()
+else()
+  message(STATUS "convert: /usr/bin/python3 lacks torch/numpy; mmproj round-trip tests disabled")
+endif()
 
 add_test(NAME convert.cli.inspect_json_matches_gguf_header_and_bytes_exactly
          COMMAND bash ${_cv_dir}/inspect.sh $<TARGET_FILE:pocket> ${CMAKE_BINARY_DIR}/convert-cache/inspect)

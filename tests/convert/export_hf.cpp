@@ -5,6 +5,7 @@
 //
 //   pocket_export_hf --gguf SRC.gguf --out DIR [--dtype bf16|f32] [--arch cond|causal|unified]
 //                    [--config flat|per_layer] [--shards N] [--tokenizer-json PATH [--gemma4-names]]
+//                    [--mmproj MMPROJ.gguf] [--drop HF_TENSOR_NAME]
 //
 // --arch cond (default): Gemma4ForConditionalGeneration, tensors under model.language_model., config with
 // text_config, plus two small vision tensors the text conversion must skip. causal: Gemma4ForCausalLM,
@@ -14,14 +15,20 @@
 // Without --tokenizer-json the tokenizer is built from the GGUF's own vocabulary; with it the given file
 // is written (--gemma4-names: renamed to Gemma 4's special tokens and cut to 262,144 ids, as the real
 // Gemma 4 tokenizer.json is).
+// --mmproj: the vision (and audio) towers of an mmproj GGUF (e.g. `pocket synth-mmproj`) go into the
+// checkpoint under their HF names, shapes and values (export_hf_mmproj.h), with vision_config /
+// audio_config and processor_config.json, instead of the placeholder tensors. --drop leaves one tensor
+// out (bad-input tests).
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "export_hf_mmproj.h"
 #include "format/gguf.h"
 #include "format/safetensors.h"
 #include "hf_test_util.h"
@@ -35,7 +42,7 @@ namespace ct = pocket::convert_test;
 namespace fs = std::filesystem;
 
 struct Args {
-  std::string gguf, out, dtype = "bf16", arch = "cond", config = "flat", tokenizer_json;
+  std::string gguf, out, dtype = "bf16", arch = "cond", config = "flat", tokenizer_json, mmproj, drop;
   int shards = 1;
   bool gemma4_names = false;
 };
@@ -272,6 +279,18 @@ int run(const Args& a) {
   }
   cfg["transformers_version"] = "5.5.0";
 
+  std::optional<ct::HfTower> tower;
+  if (!a.mmproj.empty()) {
+    if (a.arch == "causal") return die("--mmproj needs --arch cond or unified (a text-only checkpoint has no towers)");
+    auto mf = GgufFile::open(a.mmproj);
+    if (!mf) return die(mf.error().message);
+    auto t = ct::hf_tower_from_mmproj(*mf, a.dtype == "bf16" ? "BF16" : "F32");
+    if (!t) return die(t.error().message);
+    tower = std::move(t).value();
+    cfg["vision_config"] = tower->vision_config;
+    if (!tower->audio_config.is_null()) cfg["audio_config"] = tower->audio_config;
+  }
+
   fs::create_directories(a.out);
   if (!ct::write_file(a.out + "/config.json", cfg.dump(2))) return die(a.out + ": cannot write config.json");
 
@@ -284,7 +303,10 @@ int run(const Args& a) {
     if (hf.empty()) return die("no HF name for tensor " + t.name);
     all.push_back({hf, dtype, std::vector<int64_t>(t.ne.rbegin(), t.ne.rend()), encode(t, dtype)});
   }
-  if (a.arch != "causal") {  // a scrap of the vision tower: skipped by the text conversion
+  if (tower) {
+    for (auto& t : tower->tensors) all.push_back(std::move(t));
+    ct::write_file(a.out + "/processor_config.json", tower->processor_config.dump(2));
+  } else if (a.arch != "causal") {  // a scrap of the vision tower: skipped by the text conversion
     all.push_back({"model.vision_tower.encoder.layers.0.mlp.fc1.weight",
                    dtype,
                    {4, 8},
@@ -293,6 +315,11 @@ int run(const Args& a) {
                    dtype,
                    {static_cast<int64_t>(H), 8},
                    std::vector<uint8_t>(static_cast<size_t>(H) * 8 * (dtype == "BF16" ? 2 : 4), 0)});
+  }
+  if (!a.drop.empty()) {
+    const size_t before = all.size();
+    std::erase_if(all, [&](const SafetensorsWriteTensor& t) { return t.name == a.drop; });
+    if (all.size() == before) return die("--drop: no tensor " + a.drop);
   }
   const int n = std::max(1, a.shards);
   std::vector<std::vector<SafetensorsWriteTensor>> parts(static_cast<size_t>(n));
@@ -376,6 +403,10 @@ int main(int argc, char** argv) {
       a.shards = std::atoi(need().c_str());
     else if (k == "--tokenizer-json")
       a.tokenizer_json = need();
+    else if (k == "--drop")
+      a.drop = need();
+    else if (k == "--mmproj")
+      a.mmproj = need();
     else if (k == "--gemma4-names")
       a.gemma4_names = true;
     else
