@@ -90,10 +90,10 @@ if(POCKET_LLAMA_CPP_SOURCE AND EXISTS ${POCKET_LLAMA_CPP_SOURCE}/convert_hf_to_g
     endif()
   endforeach()
   if(_cv_python)
-    add_test(NAME convert.vs_llama_cpp_converter.every_variant_and_outtype_byte_identical
+    add_test(NAME convert.vs_llama_cpp_converter.every_variant_and_outtype_byte_identical.mmproj_per_dim_scale_le_1_ulp
              COMMAND bash ${_cv_dir}/vs_llama_converter.sh $<TARGET_FILE:pocket> $<TARGET_FILE:pocket_export_hf>
                      ${POCKET_LLAMA_CPP_SOURCE} ${CMAKE_BINARY_DIR}/convert-cache/vs-llama ${_cv_python})
-    set_tests_properties(convert.vs_llama_cpp_converter.every_variant_and_outtype_byte_identical PROPERTIES
+    set_tests_properties(convert.vs_llama_cpp_converter.every_variant_and_outtype_byte_identical.mmproj_per_dim_scale_le_1_ulp PROPERTIES
                          LABELS convert TIMEOUT 600)
   else()
     message(STATUS "convert: no Python with torch/numpy/yaml; llama.cpp converter comparison disabled")
