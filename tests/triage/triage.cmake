@@ -86,5 +86,5 @@ set_tests_properties(triage.pipeline.kill9_x3_jobs3_rerun_records_identical_to_j
                      PROPERTIES LABELS triage TIMEOUT 1500 FIXTURES_REQUIRED "triage.model;triage.inbox"
                      RESOURCE_LOCK triage.inbox)
 add_test(NAME triage.unit.labels_records_shards_confidence
-         COMMAND pocket_tests --gtest_filter=TriageLabels.*:TriageHashing.*:TriageShard.*:TriageRecordStore.*:TriageInbox.*:TriageCsv.*:TriageReportActions.*:TriageScoring.*:TriageQueue.*)
+         COMMAND pocket_tests --gtest_filter=TriageLabels.*:TriageHashing.*:TriageShard.*:TriageRecordStore.*:TriageInbox.*:TriageCsv.*:TriageReportActions.*:TriageScoring.*:TriageQueue.*:TriageClassifier.*)
 set_tests_properties(triage.unit.labels_records_shards_confidence PROPERTIES LABELS triage TIMEOUT 120)
