@@ -29,7 +29,8 @@ add_executable(pocket_mmproj_check ${_cv_dir}/mmproj_check.cpp)
 target_compile_options(pocket_mmproj_check PRIVATE ${POCKET_WARNINGS})
 target_link_libraries(pocket_mmproj_check PRIVATE pocket_core)
 
-add_executable(pocket_convert_tests ${_cv_dir}/convert_test.cpp ${_cv_dir}/convert_bad_input_test.cpp)
+add_executable(pocket_convert_tests ${_cv_dir}/convert_test.cpp ${_cv_dir}/convert_bad_input_test.cpp
+                                    ${_cv_dir}/mmproj_test.cpp)
 target_compile_options(pocket_convert_tests PRIVATE ${POCKET_WARNINGS})
 target_link_libraries(pocket_convert_tests PRIVATE pocket_core GTest::gtest GTest::gtest_main)
 gtest_discover_tests(pocket_convert_tests TEST_PREFIX convert.unit. DISCOVERY_TIMEOUT 60 PROPERTIES LABELS convert)
