@@ -45,6 +45,12 @@ int run_convert(const ConvertArgs& a) {
   const auto t0 = std::chrono::steady_clock::now();
   // Everything is read and checked before anything is written; a failure while writing the mmproj
   // removes the model written just before, so a failed run leaves no output at all.
+  std::error_code ec1, ec2;
+  if (!a.mmproj_out.empty() &&
+      std::filesystem::weakly_canonical(a.mmproj_out, ec1) == std::filesystem::weakly_canonical(a.out, ec2) && !ec1 &&
+      !ec2) {
+    return report_error("--mmproj-out " + a.mmproj_out + " is the same file as -o");
+  }
   auto text = convert::prepare_hf_conversion(a.dir, opt);
   if (!text) return report_error(text.error().message);
   std::optional<convert::HfMmprojConversion> mm;
@@ -79,8 +85,8 @@ int run_convert(const ConvertArgs& a) {
                  text->plan.tensors.size(), type_counts(text->plan).c_str(),
                  text->n_skipped && !mm
                      ? ("; " + std::to_string(text->n_skipped) +
-                        (text->config.assistant ? " unused K/V and centroid-head tensors" : " vision/audio tensors") +
-                        " not converted")
+                        (text->config.assistant ? " unused K/V and centroid-head tensors not converted"
+                                                : " vision/audio tensors not converted: --mmproj-out writes them"))
                            .c_str()
                      : "");
     if (mm) {
