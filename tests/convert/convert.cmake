@@ -72,6 +72,12 @@ if(_cv_torch_rc EQUAL 0)
 else()
   message(STATUS "convert: /usr/bin/python3 lacks torch/numpy; mmproj round-trip tests disabled")
 endif()
+# Real-size E2B towers (1.9 GB checkpoint, removed afterwards): bit exact, and streamed.
+add_test(NAME convert.mmproj.e2b_full_size_f16.weights_bit_exact.peak_rss_le_400MB
+         COMMAND bash ${_cv_dir}/mmproj_full.sh $<TARGET_FILE:pocket> $<TARGET_FILE:pocket_export_hf>
+                 $<TARGET_FILE:pocket_mmproj_check> ${CMAKE_BINARY_DIR}/convert-cache/mmproj-full 400)
+set_tests_properties(convert.mmproj.e2b_full_size_f16.weights_bit_exact.peak_rss_le_400MB PROPERTIES LABELS convert
+                     TIMEOUT 600)
 
 add_test(NAME convert.cli.inspect_json_matches_gguf_header_and_bytes_exactly
          COMMAND bash ${_cv_dir}/inspect.sh $<TARGET_FILE:pocket> ${CMAKE_BINARY_DIR}/convert-cache/inspect)
