@@ -119,6 +119,78 @@ void matmul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, i
   });
 }
 
+void matmul_many(std::span<const MatmulJob> jobs, ThreadPool& pool, MatmulScratch& scratch) {
+  const auto decode_shaped = [](const MatmulJob& j) {
+    const bool fw = j.w->type == GgmlType::F32 || j.w->type == GgmlType::F16 || j.w->type == GgmlType::BF16;
+    return j.n_tokens < (fw ? kGemmMinTokensFloat : kGemmMinTokens);
+  };
+  bool grouped = !use_reference() && pool.size() > 1;
+  for (const MatmulJob& j : jobs) grouped = grouped && decode_shaped(j);
+  if (!grouped) {
+    for (const MatmulJob& j : jobs) matmul(*j.w, j.x, j.n_tokens, j.y, j.y_stride, pool, scratch);
+    return;
+  }
+  // Activations: one conversion per distinct (x, vec-dot type, width, tokens).
+  const size_t n_jobs = jobs.size();
+  scratch.job_xq.assign(n_jobs, 0);
+  size_t xq_bytes = 0;
+  for (size_t i = 0; i < n_jobs; ++i) {
+    const MatmulJob& j = jobs[i];
+    const GgmlType xt = vec_dot_type(j.w->type);
+    size_t at = xq_bytes;
+    for (size_t k = 0; k < i; ++k) {
+      const MatmulJob& o = jobs[k];
+      if (o.x == j.x && vec_dot_type(o.w->type) == xt && o.w->cols == j.w->cols && o.n_tokens == j.n_tokens) {
+        at = scratch.job_xq[k];
+        break;
+      }
+    }
+    scratch.job_xq[i] = at;
+    if (at == xq_bytes) xq_bytes += row_size(xt, j.w->cols) * static_cast<size_t>(j.n_tokens);
+  }
+  if (scratch.xq.size() < xq_bytes) scratch.xq.resize(xq_bytes);
+  size_t weight_bytes = 0;
+  for (size_t i = 0; i < n_jobs; ++i) {
+    const MatmulJob& j = jobs[i];
+    const GgmlType xt = vec_dot_type(j.w->type);
+    const size_t xrow = row_size(xt, j.w->cols);
+    bool converted = false;  // by an earlier job reading the same x
+    for (size_t k = 0; k < i && !converted; ++k) converted = scratch.job_xq[k] == scratch.job_xq[i];
+    if (!converted) {
+      for (int64_t t = 0; t < j.n_tokens; ++t) {
+        simd::quantize_activation(xt, j.x + t * j.w->cols, scratch.xq.data() + scratch.job_xq[i] + t * xrow, j.w->cols);
+      }
+    }
+    weight_bytes += j.w->row_bytes * static_cast<size_t>(j.w->rows) * static_cast<size_t>(j.n_tokens);
+  }
+  // Slices: each job gets a share of the pool's slices in proportion to the bytes it reads.
+  const int64_t target = int64_t{pool.size()} * kSlicesPerThread;
+  scratch.slices.clear();
+  for (size_t i = 0; i < n_jobs; ++i) {
+    const MatmulJob& j = jobs[i];
+    const double share =
+        static_cast<double>(j.w->row_bytes * static_cast<size_t>(j.w->rows) * static_cast<size_t>(j.n_tokens)) /
+        static_cast<double>(std::max<size_t>(weight_bytes, 1));
+    const int64_t parts = std::clamp<int64_t>(static_cast<int64_t>(share * static_cast<double>(target) + 0.5), 1,
+                                              (j.w->rows + kRowAlign - 1) / kRowAlign);
+    for (int64_t p = 0; p < parts; ++p) {
+      const int64_t r0 = chunk_begin(j.w->rows, parts, p), r1 = chunk_begin(j.w->rows, parts, p + 1);
+      if (r0 < r1) scratch.slices.push_back({static_cast<int32_t>(i), r0, r1});
+    }
+  }
+  const auto run = [&](int64_t b, int64_t e, int) {
+    for (int64_t s = b; s < e; ++s) {
+      const MatmulScratch::Slice& sl = scratch.slices[static_cast<size_t>(s)];
+      const MatmulJob& j = jobs[static_cast<size_t>(sl.job)];
+      const simd::ActivationView xv{scratch.xq.data() + scratch.job_xq[static_cast<size_t>(sl.job)],
+                                    row_size(vec_dot_type(j.w->type), j.w->cols), j.n_tokens};
+      simd::matvec_rows(view(*j.w), sl.r0, sl.r1, xv, j.y, j.y_stride);
+    }
+  };
+  if (weight_bytes < kInlineBytes) return run(0, static_cast<int64_t>(scratch.slices.size()), 0);
+  pool.parallel_for(static_cast<int64_t>(scratch.slices.size()), 1, run);
+}
+
 void dequantize_matrix_row(const WeightMatrix& w, int64_t r, float* out) {
   dequantize_row(w.type, w.row(r), out, w.cols);
 }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "kernels/thread_pool.h"
@@ -30,6 +31,13 @@ struct MatmulScratch {
   std::vector<uint8_t> xq;
   std::vector<uint8_t> token_aux;
   std::vector<std::vector<uint8_t>> panels;
+  // matmul_many: where each job's converted activations start in xq, and the row slices handed out.
+  std::vector<size_t> job_xq;
+  struct Slice {
+    int32_t job;
+    int64_t r0, r1;
+  };
+  std::vector<Slice> slices;
 };
 
 // y[t, r] = Σ_c W[r, c] · x[t, c] for t < n_tokens. x: [n_tokens, cols] f32, y: [n_tokens, rows] f32
@@ -37,6 +45,22 @@ struct MatmulScratch {
 // (as llama.cpp does), then each weight row is read once per block of tokens.
 void matmul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, int64_t y_stride, ThreadPool& pool,
             MatmulScratch& scratch);
+
+// One product of a group run by matmul_many: y[t, r] = Σ_c W[r, c] · x[t, c] as in matmul().
+struct MatmulJob {
+  const WeightMatrix* w;
+  const float* x;
+  int64_t n_tokens;
+  float* y;
+  int64_t y_stride;
+};
+
+// Several products in one pass of the thread pool: in decode (a few tokens) the rows of all jobs are
+// cut into slices shared out together, so threads meet once per group instead of once per matrix,
+// and small matrices (an expert, a K projection) no longer leave a thread idle at each barrier. Jobs
+// that read the same x convert it once. Results equal calling matmul() for each job; prefill-shaped
+// jobs simply do that.
+void matmul_many(std::span<const MatmulJob> jobs, ThreadPool& pool, MatmulScratch& scratch);
 
 // Decodes row r of w into out[cols] (embedding lookups).
 void dequantize_matrix_row(const WeightMatrix& w, int64_t r, float* out);

@@ -58,8 +58,8 @@ void mlp(const WeightMatrix& gate, const WeightMatrix& up, const WeightMatrix& d
   grow(s.gate, n * F);
   grow(s.up, n * F);
   grow(s.act, n * F);
-  matmul(gate, x, n, s.gate.data(), F, pool, s.mm);
-  matmul(up, x, n, s.up.data(), F, pool, s.mm);
+  const MatmulJob jobs[] = {{&gate, x, n, s.gate.data(), F}, {&up, x, n, s.up.data(), F}};
+  matmul_many(jobs, pool, s.mm);
   ops::geglu(s.gate.data(), s.up.data(), n * F, s.act.data());
   matmul(down, s.act.data(), n, out, H, pool, s.mm);
 }
@@ -161,15 +161,15 @@ Status gemma4_forward_batch(const Gemma4Model& m, std::span<const SequenceSlice>
     // --- attention ---
     rms_norm_rows(x, lw.attn_norm, cfg.rms_eps, n, H, s.a.data());  // a: [n][H]
     rope_tables(lc, w.rope_freq_factors, s.positions, rc, rsn);
-    matmul(lw.wq, s.a.data(), n, s.q.data(), nh * d, pool, s.mm);  // q: [n][nh][d]
+    // q: [n][nh][d], kraw / v: [n][kv][d]; the projections of one input go to the threads together.
+    MatmulJob qkv[3] = {{&lw.wq, s.a.data(), n, s.q.data(), nh * d}};
+    size_t n_qkv = 1;
+    if (lc.owns_kv) qkv[n_qkv++] = {&lw.wk, s.a.data(), n, s.k.data(), kvh * d};
+    if (lc.owns_kv && !lw.wv.empty()) qkv[n_qkv++] = {&lw.wv, s.a.data(), n, s.v.data(), kvh * d};
+    matmul_many(std::span<const MatmulJob>(qkv, n_qkv), pool, s.mm);
     norm_rope_heads(s.q.data(), n, nh, d, lw.q_norm, cfg.rms_eps, lc, rc.data(), rsn.data());
     if (lc.owns_kv) {
-      matmul(lw.wk, s.a.data(), n, s.k.data(), kvh * d, pool, s.mm);  // kraw: [n][kv][d]
-      if (!lw.wv.empty()) {
-        matmul(lw.wv, s.a.data(), n, s.v.data(), kvh * d, pool, s.mm);
-      } else {
-        std::copy_n(s.k.data(), n * kvh * d, s.v.data());  // k_eq_v: V = raw K projection
-      }
+      if (lw.wv.empty()) std::copy_n(s.k.data(), n * kvh * d, s.v.data());  // k_eq_v: V = raw K projection
       norm_rope_heads(s.k.data(), n, kvh, d, lw.k_norm, cfg.rms_eps, lc, rc.data(), rsn.data());
       for (size_t i = 0; i < seqs.size(); ++i) {
         for (int64_t t = row0[i]; t < row0[i + 1]; ++t) {

@@ -54,6 +54,8 @@ struct ForwardScratch {
   std::vector<int32_t> expert_ids;
   std::vector<float> expert_w;
   std::vector<float> router_in, router_logits, moe_in, moe_rows, moe_gu, moe_act, moe_out;
+  std::vector<MatmulJob> moe_jobs;        // decode: the routed experts' products, run as one group
+  std::vector<WeightMatrix> moe_weights;  // ... and the expert slices they point at
 };
 
 // Soft-token rows (image/audio encoder output) replacing the embeddings of batch rows

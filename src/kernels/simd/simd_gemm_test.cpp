@@ -101,6 +101,56 @@ TEST_P(SimdGemm, SingleThreadReusedScratch) {
   CheckMatmul({GgmlType::Q8_0, 17, 64, 5}, true, pool, scratch);
 }
 
+// matmul_many (one pool pass for several products) gives exactly what matmul gives for each job:
+// mixed types and shapes, jobs sharing an input, decode-shaped (1-3 tokens, grouped) and
+// prefill-shaped (run one by one), matrices large enough to be shared out across the threads.
+TEST_P(SimdGemm, MatmulManyBitIdenticalToOneByOne) {
+  ThreadPool pool(2);
+  MatmulScratch many_scratch, one_scratch;
+  struct Spec {
+    GgmlType type;
+    int64_t rows, cols;
+    int input;  // which of the two inputs the job reads
+  };
+  const Spec specs[] = {{GgmlType::Q4_0, 700, 512, 0},  {GgmlType::Q4_K, 333, 512, 0}, {GgmlType::Q8_0, 64, 512, 1},
+                        {GgmlType::Q6_K, 1000, 256, 1}, {GgmlType::F16, 48, 512, 0},   {GgmlType::Q4_0, 16, 512, 0}};
+  std::vector<std::vector<uint8_t>> weights;
+  std::vector<WeightMatrix> mats;
+  for (const Spec& sp : specs) {
+    const size_t rb = row_size(sp.type, sp.cols);
+    std::vector<uint8_t>& wm = weights.emplace_back(rb * static_cast<size_t>(sp.rows));
+    for (int64_t r = 0; r < sp.rows; ++r) {
+      const auto row = RandomWeights(sp.type, sp.cols, 900 + static_cast<uint32_t>(r));
+      std::memcpy(wm.data() + rb * static_cast<size_t>(r), row.data(), rb);
+    }
+  }
+  for (size_t i = 0; i < std::size(specs); ++i) {
+    mats.push_back(
+        {specs[i].type, weights[i].data(), specs[i].cols, specs[i].rows, row_size(specs[i].type, specs[i].cols)});
+  }
+  for (int64_t n : {1, 2, 3, 20}) {
+    std::vector<float> inputs[2];
+    for (int k = 0; k < 2; ++k) inputs[k] = RandomRow(512 * n, 50 + static_cast<uint32_t>(k));
+    std::vector<std::vector<float>> got, want;
+    std::vector<MatmulJob> jobs;
+    for (size_t i = 0; i < std::size(specs); ++i) {
+      got.emplace_back(static_cast<size_t>(specs[i].rows * n), -1.0f);
+      want.emplace_back(static_cast<size_t>(specs[i].rows * n), -2.0f);
+    }
+    for (size_t i = 0; i < std::size(specs); ++i) {
+      jobs.push_back({&mats[i], inputs[specs[i].input].data(), n, got[i].data(), specs[i].rows});
+      matmul(mats[i], inputs[specs[i].input].data(), n, want[i].data(), specs[i].rows, pool, one_scratch);
+    }
+    matmul_many(jobs, pool, many_scratch);
+    for (size_t i = 0; i < std::size(specs); ++i) {
+      for (size_t k = 0; k < got[i].size(); ++k) {
+        ASSERT_EQ(std::bit_cast<uint32_t>(got[i][k]), std::bit_cast<uint32_t>(want[i][k]))
+            << "job " << i << " (" << traits(specs[i].type).name << ") n=" << n << " at " << k;
+      }
+    }
+  }
+}
+
 POCKET_INSTANTIATE_PER_TARGET(SimdGemm);
 
 }  // namespace
