@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "tensor/quants.h"
+#include "tensor/quants_weighted.h"
 
 namespace pocket::convert {
 
@@ -55,6 +56,11 @@ PlanTensor owned_tensor(std::string name, std::vector<int64_t> ne, GgmlType type
 }
 
 void convert_rows(GgmlType from, const uint8_t* src, GgmlType to, uint8_t* dst, int64_t ne0, int64_t n_rows) {
+  convert_rows(from, src, to, dst, ne0, n_rows, nullptr);
+}
+
+void convert_rows(GgmlType from, const uint8_t* src, GgmlType to, uint8_t* dst, int64_t ne0, int64_t n_rows,
+                  const float* weights) {
   const size_t in_row = row_size(from, ne0), out_row = row_size(to, ne0);
   if (from == to) {
     std::memcpy(dst, src, in_row * static_cast<size_t>(n_rows));
@@ -65,7 +71,7 @@ void convert_rows(GgmlType from, const uint8_t* src, GgmlType to, uint8_t* dst, 
   for (int64_t r = 0; r < n_rows; ++r) {
     std::memcpy(aligned.data(), src + static_cast<size_t>(r) * in_row, in_row);
     dequantize_row(from, aligned.data(), f.data(), ne0);
-    quantize_row(to, f.data(), dst + static_cast<size_t>(r) * out_row, ne0);
+    quantize_row_weighted(to, f.data(), dst + static_cast<size_t>(r) * out_row, ne0, weights);
   }
 }
 
@@ -87,6 +93,12 @@ Status validate_plan(const ModelPlan& plan) {
       }
     }
     if (t.src == nullptr) return Error{t.origin + ": no data"};
+    if (t.importance) {
+      const int64_t n_mat = t.ne.size() > 2 ? t.ne[2] : 1;
+      if (t.ne.size() > 3 || static_cast<int64_t>(t.importance->size()) != t.ne[0] * n_mat) {
+        return Error{t.origin + ": importance weights do not match the tensor's shape"};
+      }
+    }
   }
   return {};
 }
@@ -106,11 +118,17 @@ Status write_plan(const ModelPlan& plan, const std::string& path, int threads, c
       const int64_t n_threads =
           tp->src_type == tp->type ? 1 : std::clamp<int64_t>(rows / 64, 1, static_cast<int64_t>(threads));
       const int64_t per = (rows + n_threads - 1) / n_threads;
+      // With importance weights, rows go matrix by matrix (expert k of a 3-D tensor uses weights row k).
+      const int64_t rows_per_matrix = tp->ne.size() > 1 ? tp->ne[1] : 1;
       auto work = [&](int64_t r0) {
-        const int64_t n = std::min(per, rows - r0);
-        if (n > 0) {
-          convert_rows(tp->src_type, tp->src + static_cast<size_t>(r0) * in_row, tp->type,
-                       out.data() + static_cast<size_t>(r0) * out_row, ne0, n);
+        const int64_t end = std::min(r0 + per, rows);
+        for (int64_t r = r0; r < end;) {
+          const int64_t k = r / rows_per_matrix;
+          const int64_t n = tp->importance ? std::min(end, (k + 1) * rows_per_matrix) - r : end - r;
+          const float* qw = tp->importance ? tp->importance->data() + k * ne0 : nullptr;
+          convert_rows(tp->src_type, tp->src + static_cast<size_t>(r) * in_row, tp->type,
+                       out.data() + static_cast<size_t>(r) * out_row, ne0, n, qw);
+          r += n;
         }
       };
       std::vector<std::thread> pool;

@@ -25,6 +25,9 @@ struct PlanTensor {
   bool mapped = false;            // `src` lies in a read-only shared file mapping (its pages are dropped once written)
   GgmlType type = GgmlType::F32;  // stored type
   std::string origin;             // where the values come from, for messages ("file: tensor")
+  // Importance weights for the quantizer (an imatrix), [ne2][ne0]: matrix k (expert k of a 3-D tensor)
+  // uses row k. nullptr: ggml's reference rounding.
+  std::shared_ptr<const std::vector<float>> importance;
 
   int64_t n_elements() const;
 };
@@ -57,5 +60,9 @@ Status write_plan(const ModelPlan& plan, const std::string& path, int threads, c
 // Converts n_rows rows of ne0 elements from `src` (type from) to `dst` (type to) with ggml's reference
 // conversions (through f32). `src` may be unaligned.
 void convert_rows(GgmlType from, const uint8_t* src, GgmlType to, uint8_t* dst, int64_t ne0, int64_t n_rows);
+// The same with per-column importance weights `weights` (ne0 values) for every row (ggml's
+// quantize_chunk with quant_weights); nullptr = convert_rows.
+void convert_rows(GgmlType from, const uint8_t* src, GgmlType to, uint8_t* dst, int64_t ne0, int64_t n_rows,
+                  const float* weights);
 
 }  // namespace pocket::convert

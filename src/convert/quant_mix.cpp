@@ -137,6 +137,10 @@ GgmlType mix_rule(State& qs, GgmlType t, const MixTensor& tensor, uint32_t ftype
       t = GgmlType::Q6_K;
     } else if (ftype == kQ4_K_S && i_layer < n_layer / 8) {
       t = GgmlType::Q5_K;
+    } else if ((ftype == kQ4_0 || ftype == kQ5_0) && info.has_imatrix && i_layer < n_layer / 8) {
+      // With an importance matrix only: the first eighth of ffn_down gets the *_1 type (llama.cpp guards
+      // against bad Q4_0/Q5_0 fits there; without an imatrix the output stays as before imatrix existed).
+      t = ftype == kQ4_0 ? GgmlType::Q4_1 : GgmlType::Q5_1;
     }
     ++qs.i_ffn_down;
   } else if (cat == Category::ATTN_OUTPUT) {

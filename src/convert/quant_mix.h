@@ -16,6 +16,7 @@
 //  - attn_k: 8-expert models → Q8_0;
 //  - ffn_down (and ffn_down_exps): Q2_K → Q3_K; Q3_K_M → Q5_K in the first sixteenth, Q4_K after;
 //    Q3_K_L → Q5_K; Q4_K_M/Q5_K_M → Q6_K on use_more_bits layers; Q4_K_S → Q5_K in the first eighth;
+//    with an importance matrix, Q4_0/Q5_0 → Q4_1/Q5_1 in the first eighth;
 //  - attn_output: Q2_K → Q3_K, Q3_K_M → Q4_K, Q3_K_L → Q5_K (8-expert models: Q5_K for the K mixes);
 //  - then a K-quant whose block does not fit the row length falls back (Q4_K→Q5_0, Q5_K→Q5_1,
 //    Q6_K→Q8_0, Q2_K/Q3_K→Q4_0), and to F16 when even that does not fit.
@@ -48,7 +49,8 @@ struct MixModelInfo {
   int n_layer = 0;
   int n_expert = 0;
   int n_head = 0;
-  int n_head_kv = 0;  // of layer 0
+  int n_head_kv = 0;         // of layer 0
+  bool has_imatrix = false;  // an importance matrix is given (Q4_0/Q5_0: first eighth of ffn_down → *_1)
 };
 
 struct MixTensor {

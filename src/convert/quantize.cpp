@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "convert/imatrix_file.h"
+
 namespace pocket::convert {
 namespace {
 
@@ -55,6 +57,7 @@ Status apply_quant_mix(ModelPlan& plan, const QuantizeOptions& opt) {
   if (!mix) return Error{"unknown quantization type '" + opt.type + "'"};
   auto info = mix_info_from_metadata(plan);
   if (!info) return info.error();
+  info->has_imatrix = !opt.imatrix.empty();
   std::stable_sort(plan.tensors.begin(), plan.tensors.end(),
                    [](const PlanTensor& a, const PlanTensor& b) { return quantize_order_less(a.name, b.name); });
   std::vector<MixTensor> mt;
@@ -74,6 +77,37 @@ Status apply_quant_mix(ModelPlan& plan, const QuantizeOptions& opt) {
   return {};
 }
 
+Status attach_imatrix(ModelPlan& plan, const std::string& imatrix_path) {
+  auto im = read_imatrix(imatrix_path);
+  if (!im) return im.error();
+  const auto weights = importance_weights(*im);
+  int matched = 0;
+  for (PlanTensor& t : plan.tensors) {
+    auto it = weights.find(t.name);
+    if (it == weights.end()) continue;
+    ++matched;
+    if (t.type == t.src_type) continue;  // copied as it is
+    const int64_t n_mat = t.ne.size() > 2 ? t.ne[2] : 1;
+    if (static_cast<int64_t>(it->second.size()) != t.ne[0] * n_mat) {
+      if (t.name == "token_embd.weight" || t.name == "per_layer_token_embd.weight") continue;
+      return Error{imatrix_path + ": entry '" + t.name + "' has " + std::to_string(it->second.size()) +
+                   " values, the model's tensor needs " + std::to_string(t.ne[0] * n_mat) +
+                   " (imatrix computed for a different model?)"};
+    }
+    t.importance = std::make_shared<const std::vector<float>>(it->second);
+  }
+  if (matched == 0) {
+    return Error{imatrix_path + ": none of its " + std::to_string(im->entries.size()) +
+                 " entries names a tensor of this model (imatrix computed for a different model?)"};
+  }
+  // llama-quantize passes these as key overrides: strings cut to 127 bytes, counts as u32.
+  plan.set_last("quantize.imatrix.file", GgufValue::str(imatrix_path.substr(0, 127)));
+  if (!im->datasets.empty()) plan.set_last("quantize.imatrix.dataset", GgufValue::str(im->datasets[0].substr(0, 127)));
+  plan.set_last("quantize.imatrix.entries_count", GgufValue::u32(static_cast<uint32_t>(im->entries.size())));
+  if (im->chunk_count > 0) plan.set_last("quantize.imatrix.chunks_count", GgufValue::u32(im->chunk_count));
+  return {};
+}
+
 Status quantize_gguf(const std::string& in_path, const std::string& out_path, const QuantizeOptions& opt, int threads,
                      const Progress& progress) {
   std::error_code ec;
@@ -86,6 +120,9 @@ Status quantize_gguf(const std::string& in_path, const std::string& out_path, co
   for (auto& t : plan.tensors) t.mapped = true;  // GgufFile::open maps the file read-only, shared
   if (Status st = apply_quant_mix(plan, opt); !st.ok()) {
     return st.message().rfind(in_path, 0) == 0 ? st : Error{in_path + ": " + st.message()};
+  }
+  if (!opt.imatrix.empty()) {
+    if (Status st = attach_imatrix(plan, opt.imatrix); !st.ok()) return st;
   }
   return write_plan(plan, out_path, threads, progress);
 }

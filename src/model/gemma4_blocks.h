@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <span>
+#include <string>
 
 #include "model/gemma4_model.h"
 
@@ -18,11 +19,20 @@ void attention(const Gemma4Config& cfg, int l, const float* q, int64_t n, int64_
 
 // MoE branch for n tokens: routes r1 ([n][H], residual after attention) and runs the selected experts
 // on y ([n][H], pre_ffw_norm_2(r1)). out: [n][H] = Σ_k w_k · expert_k(y).
-void moe_ffn(const Gemma4Config& cfg, const Gemma4LayerWeights& lw, const float* r1, const float* y, int64_t n,
-             float* out, ThreadPool& pool, ForwardScratch& s);
+void moe_ffn(const Gemma4Config& cfg, const Gemma4LayerWeights& lw, int layer, const float* r1, const float* y,
+             int64_t n, float* out, ThreadPool& pool, ForwardScratch& s);
 
 // Per-layer inputs pli: [n][L][P] from token ids and the scaled embeddings h0 ([n][H]) (spec §4.2).
 void ple_inputs(const Gemma4Config& cfg, const Gemma4Weights& w, std::span<const int32_t> tokens, const float* h0,
                 float* pli, ThreadPool& pool, ForwardScratch& s);
+
+// Tells s.observer (if any) that rows x ([n][cols]) enter weight "blk.<l>.<what>.weight" (expert e of
+// n_expert for a 3-D expert tensor).
+inline void observe_matmul(ForwardScratch& s, int64_t l, const char* what, const float* x, int64_t n, int64_t cols,
+                           int expert = -1, int n_expert = 1) {
+  if (s.observer) {
+    s.observer->observe("blk." + std::to_string(l) + "." + what + ".weight", expert, n_expert, x, n, cols);
+  }
+}
 
 }  // namespace pocket

@@ -52,15 +52,18 @@ void rms_norm_rows(const float* x, std::span<const float> w, float eps, int64_t 
 }
 
 // Dense GeGLU MLP: out = W_down · (gelu(W_gate x) ⊙ W_up x). x: [n][H], out: [n][H].
-void mlp(const WeightMatrix& gate, const WeightMatrix& up, const WeightMatrix& down, const float* x, int64_t n,
-         float* out, ThreadPool& pool, ForwardScratch& s) {
+void mlp(int64_t l, const WeightMatrix& gate, const WeightMatrix& up, const WeightMatrix& down, const float* x,
+         int64_t n, float* out, ThreadPool& pool, ForwardScratch& s) {
   const int64_t F = gate.rows, H = down.rows;
   grow(s.gate, n * F);
   grow(s.up, n * F);
   grow(s.act, n * F);
+  observe_matmul(s, l, "ffn_gate", x, n, H);
+  observe_matmul(s, l, "ffn_up", x, n, H);
   const MatmulJob jobs[] = {{&gate, x, n, s.gate.data(), F}, {&up, x, n, s.up.data(), F}};
   matmul_many(jobs, pool, s.mm);
   ops::geglu(s.gate.data(), s.up.data(), n * F, s.act.data());
+  observe_matmul(s, l, "ffn_down", s.act.data(), n, F);
   matmul(down, s.act.data(), n, out, H, pool, s.mm);
 }
 
@@ -166,6 +169,9 @@ Status gemma4_forward_batch(const Gemma4Model& m, std::span<const SequenceSlice>
     size_t n_qkv = 1;
     if (lc.owns_kv) qkv[n_qkv++] = {&lw.wk, s.a.data(), n, s.k.data(), kvh * d};
     if (lc.owns_kv && !lw.wv.empty()) qkv[n_qkv++] = {&lw.wv, s.a.data(), n, s.v.data(), kvh * d};
+    observe_matmul(s, l, "attn_q", s.a.data(), n, H);
+    if (lc.owns_kv) observe_matmul(s, l, "attn_k", s.a.data(), n, H);
+    if (lc.owns_kv && !lw.wv.empty()) observe_matmul(s, l, "attn_v", s.a.data(), n, H);
     matmul_many(std::span<const MatmulJob>(qkv, n_qkv), pool, s.mm);
     norm_rope_heads(s.q.data(), n, nh, d, lw.q_norm, cfg.rms_eps, lc, rc.data(), rsn.data());
     if (lc.owns_kv) {
@@ -185,19 +191,20 @@ Status gemma4_forward_batch(const Gemma4Model& m, std::span<const SequenceSlice>
       attention(cfg, static_cast<int>(l), s.q.data() + r * nh * d, row0[i + 1] - r, seqs[i].pos0, *seqs[i].cache,
                 s.o.data() + r * nh * d, pool, s, seqs[i].media);
     }
+    observe_matmul(s, l, "attn_output", s.o.data(), n, nh * d);
     matmul(lw.wo, s.o.data(), n, s.attn.data(), H, pool, s.mm);  // attn: [n][H]
     rms_norm_rows(s.attn.data(), lw.post_attn_norm, cfg.rms_eps, n, H, s.attn.data());
     for (int64_t i = 0; i < n * H; ++i) x[i] += s.attn[i];  // x = r1
 
     // --- feed-forward ---
     rms_norm_rows(x, lw.ffn_norm, cfg.rms_eps, n, H, s.a.data());
-    mlp(lw.ffn_gate, lw.ffn_up, lw.ffn_down, s.a.data(), n, s.ffn.data(), pool, s);
+    mlp(l, lw.ffn_gate, lw.ffn_up, lw.ffn_down, s.a.data(), n, s.ffn.data(), pool, s);
     if (lw.is_moe()) {
       // Dense "shared" MLP and the experts run in parallel; each gets its own post-norm, then the sum
       // gets post_ffw_norm.
       rms_norm_rows(s.ffn.data(), lw.post_ffw_norm_1, cfg.rms_eps, n, H, s.ffn.data());
       rms_norm_rows(x, lw.pre_ffw_norm_2, cfg.rms_eps, n, H, s.a.data());
-      moe_ffn(cfg, lw, x, s.a.data(), n, s.ffn2.data(), pool, s);
+      moe_ffn(cfg, lw, static_cast<int>(l), x, s.a.data(), n, s.ffn2.data(), pool, s);
       rms_norm_rows(s.ffn2.data(), lw.post_ffw_norm_2, cfg.rms_eps, n, H, s.ffn2.data());
       for (int64_t i = 0; i < n * H; ++i) s.ffn[i] += s.ffn2[i];
     }
@@ -208,12 +215,14 @@ Status gemma4_forward_batch(const Gemma4Model& m, std::span<const SequenceSlice>
     if (cfg.ple_dim > 0) {
       const int64_t P = cfg.ple_dim;
       grow(s.ple_gate, n * P);
+      observe_matmul(s, l, "inp_gate", x, n, H);
       matmul(lw.ple_gate, x, n, s.ple_gate.data(), P, pool, s.mm);  // g: [n][P]
       for (int64_t t = 0; t < n; ++t) {
         float* g = s.ple_gate.data() + t * P;
         const float* pl = s.pli.data() + (t * L + l) * P;
         for (int64_t i = 0; i < P; ++i) g[i] = ops::gelu_tanh(g[i]) * pl[i];
       }
+      observe_matmul(s, l, "proj", s.ple_gate.data(), n, P);
       matmul(lw.ple_proj, s.ple_gate.data(), n, s.ffn.data(), H, pool, s.mm);  // u: [n][H]
       rms_norm_rows(s.ffn.data(), lw.ple_post_norm, cfg.rms_eps, n, H, s.ffn.data());
       for (int64_t i = 0; i < n * H; ++i) x[i] += s.ffn[i];  // x = r3

@@ -13,6 +13,7 @@
 #include "model/gemma4_config.h"
 #include "model/gemma4_weights.h"
 #include "model/kv_cache.h"
+#include "model/matmul_observer.h"
 #include "model/weight_residency.h"
 
 namespace pocket {
@@ -56,6 +57,7 @@ struct ForwardScratch {
   std::vector<float> router_in, router_logits, moe_in, moe_rows, moe_gu, moe_act, moe_out;
   std::vector<MatmulJob> moe_jobs;        // decode: the routed experts' products, run as one group
   std::vector<WeightMatrix> moe_weights;  // ... and the expert slices they point at
+  MatmulObserver* observer = nullptr;     // sees every matrix product's input when set (pocket imatrix)
 };
 
 // Soft-token rows (image/audio encoder output) replacing the embeddings of batch rows

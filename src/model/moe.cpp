@@ -61,8 +61,8 @@ void experts_decode(const Gemma4LayerWeights& lw, const float* y, int64_t n, int
 
 }  // namespace
 
-void moe_ffn(const Gemma4Config& cfg, const Gemma4LayerWeights& lw, const float* r1, const float* y, int64_t n,
-             float* out, ThreadPool& pool, ForwardScratch& s) {
+void moe_ffn(const Gemma4Config& cfg, const Gemma4LayerWeights& lw, int layer, const float* r1, const float* y,
+             int64_t n, float* out, ThreadPool& pool, ForwardScratch& s) {
   const int64_t H = cfg.n_embd, E = cfg.n_expert, K = cfg.n_expert_used, I = cfg.expert_ffn_dim;
   // Router (spec §5): logits = W_router · (rms(r1) / √H ⊙ scale); softmax over all experts; top-k;
   // renormalise (sum clamped like llama.cpp); multiply by the learned per-expert scale.
@@ -74,6 +74,7 @@ void moe_ffn(const Gemma4Config& cfg, const Gemma4LayerWeights& lw, const float*
     ops::rms_norm(r1 + t * H, {}, cfg.rms_eps, H, ri);
     for (int64_t i = 0; i < H; ++i) ri[i] = ri[i] * inv_sqrt_h * lw.router_scale[i];
   }
+  observe_matmul(s, layer, "ffn_gate_inp", s.router_in.data(), n, H);
   matmul(lw.router, s.router_in.data(), n, s.router_logits.data(), E, pool, s.mm);
   s.expert_ids.resize(n * K);
   s.expert_w.resize(n * K);
@@ -95,7 +96,8 @@ void moe_ffn(const Gemma4Config& cfg, const Gemma4LayerWeights& lw, const float*
   }
 
   std::fill(out, out + n * H, 0.0f);
-  if (n < 4) return experts_decode(lw, y, n, K, H, I, out, pool, s);
+  // (With an observer, every batch takes the per-expert path below, which reports each expert's rows.)
+  if (n < 4 && !s.observer) return experts_decode(lw, y, n, K, H, I, out, pool, s);
   // Run each expert once over all tokens routed to it.
   std::vector<int64_t> tok;
   std::vector<float> tok_w;
@@ -115,9 +117,12 @@ void moe_ffn(const Gemma4Config& cfg, const Gemma4LayerWeights& lw, const float*
     s.moe_gu.resize(m * 2 * I);
     s.moe_act.resize(m * I);
     if (!lw.gate_up_exps.empty()) {
+      observe_matmul(s, layer, "ffn_gate_up_exps", s.moe_in.data(), m, H, e, static_cast<int>(E));
       // Fused tensor: rows [0, I) are the gate, [I, 2I) the up projection.
       matmul(lw.gate_up_exps.expert(e), s.moe_in.data(), m, s.moe_gu.data(), 2 * I, pool, s.mm);
     } else {
+      observe_matmul(s, layer, "ffn_gate_exps", s.moe_in.data(), m, H, e, static_cast<int>(E));
+      observe_matmul(s, layer, "ffn_up_exps", s.moe_in.data(), m, H, e, static_cast<int>(E));
       matmul(lw.gate_exps.expert(e), s.moe_in.data(), m, s.moe_gu.data(), 2 * I, pool, s.mm);
       matmul(lw.up_exps.expert(e), s.moe_in.data(), m, s.moe_gu.data() + I, 2 * I, pool, s.mm);
     }
@@ -126,6 +131,7 @@ void moe_ffn(const Gemma4Config& cfg, const Gemma4LayerWeights& lw, const float*
       ops::geglu(gu, gu + I, I, s.moe_act.data() + i * I);
     }
     s.moe_out.resize(m * H);
+    observe_matmul(s, layer, "ffn_down_exps", s.moe_act.data(), m, I, e, static_cast<int>(E));
     matmul(lw.down_exps.expert(e), s.moe_act.data(), m, s.moe_out.data(), H, pool, s.mm);
     for (int64_t i = 0; i < m; ++i) ops::axpy(tok_w[i], s.moe_out.data() + i * H, out + tok[i] * H, H);
   }

@@ -79,6 +79,10 @@ add_test(NAME convert.mmproj.e2b_full_size_f16.weights_bit_exact.peak_rss_le_400
 set_tests_properties(convert.mmproj.e2b_full_size_f16.weights_bit_exact.peak_rss_le_400MB PROPERTIES LABELS convert
                      TIMEOUT 600)
 
+add_test(NAME convert.cli.imatrix_bad_input_one_line_error_no_output
+         COMMAND bash ${_cv_dir}/imatrix_bad_input.sh $<TARGET_FILE:pocket> ${CMAKE_BINARY_DIR}/convert-cache/imatrix-bad-input)
+set_tests_properties(convert.cli.imatrix_bad_input_one_line_error_no_output PROPERTIES LABELS convert TIMEOUT 120)
+
 add_test(NAME convert.cli.inspect_json_matches_gguf_header_and_bytes_exactly
          COMMAND bash ${_cv_dir}/inspect.sh $<TARGET_FILE:pocket> ${CMAKE_BINARY_DIR}/convert-cache/inspect)
 set_tests_properties(convert.cli.inspect_json_matches_gguf_header_and_bytes_exactly PROPERTIES LABELS convert TIMEOUT 120)
@@ -127,7 +131,10 @@ foreach(case_what IN ITEMS
     "quantize.e2b|all_types_byte_identical_to_llama_model_quantize"
     "quantize.12b|all_types_byte_identical_to_llama_model_quantize"
     "quantize.26b-a4b|all_types_byte_identical_to_llama_model_quantize"
-    "quantize.31b|all_types_byte_identical_to_llama_model_quantize")
+    "quantize.31b|all_types_byte_identical_to_llama_model_quantize"
+    "imatrix.e2b|pocket_imatrix_file_loads_in_llama_cpp.quantize_all_types_byte_identical_to_llama_model_quantize"
+    "imatrix.26b-a4b|per_expert_rows.quantize_all_types_byte_identical_to_llama_model_quantize"
+    "imatrix.31b|quantize_all_types_byte_identical_to_llama_model_quantize")
   string(REPLACE "|" ";" parts "${case_what}")
   list(GET parts 0 case)
   list(GET parts 1 what)

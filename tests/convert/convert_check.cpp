@@ -9,8 +9,9 @@
 //     checkpoint, up to the bf16 rounding of the export otherwise). rope_freqs must equal the source's,
 //     every gemma4.* key of the source must be there with the same value, the vocabulary and merges
 //     must be identical (--same-types: token types too), and no other tensor may appear.
-//   pocket_convert_check llama-quantize --in A.gguf --out B.gguf --ftype N --ggml-dir D
-//     Writes llama.cpp's own quantization of A (llama_model_quantize from libllama in D, llama_ftype N).
+//   pocket_convert_check llama-quantize --in A.gguf --out B.gguf --ftype N --ggml-dir D [--imatrix I.gguf]
+//     Writes llama.cpp's own quantization of A (llama_model_quantize from libllama in D, llama_ftype N),
+//     with the importance matrix I passed as llama-quantize passes it.
 //   pocket_convert_check quant --in A.gguf --out B.gguf [--ggml-dir D]
 //     Every tensor of B must be llama.cpp's quantization (ggml_quantize_chunk) of A's tensor as decoded
 //     by llama.cpp (to_float), or A's bytes when the type is unchanged; pocket's and llama.cpp's decoding of
@@ -315,9 +316,72 @@ int quant(const std::map<std::string, std::string>& a) {
   return g_failures ? 1 : 0;
 }
 
+// llama.cpp's imatrix loader (common/imatrix-loader.h in libllama-common): these mirror its structs.
+struct CommonImatrixEntry {
+  std::vector<float> sums;
+  std::vector<int64_t> counts;
+};
+struct CommonImatrix {
+  std::map<std::string, CommonImatrixEntry> entries;
+  std::vector<std::string> datasets;
+  int32_t chunk_count = 0;
+  int32_t chunk_size = 0;
+  bool is_legacy = false;
+  bool has_metadata = false;
+};
+
+// llama-quantize's importance weights for a file: loaded by llama.cpp's own common_imatrix_load, then
+// turned into weights as tools/quantize/quantize.cpp does (sums / count per matrix, 1 where count is 0).
+struct LlamaImatrix {
+  std::map<std::string, std::vector<float>> weights;
+  std::string dataset;  // first of imatrix.datasets
+  int32_t chunk_count = 0;
+};
+
+bool load_llama_imatrix(const std::string& dir, const std::string& path, LlamaImatrix& out) {
+  void* lib = dlopen((dir + "/libllama-common.so").c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!lib) {
+    std::fprintf(stderr, "pocket_convert_check: cannot load libllama-common: %s\n", dlerror());
+    return false;
+  }
+  auto load = reinterpret_cast<bool (*)(const std::string&, CommonImatrix&)>(
+      dlsym(lib, "_Z19common_imatrix_loadRKNSt7__cxx1112basic_stringIcSt11char_traitsIcESaIcEEER14common_imatrix"));
+  if (!load) {
+    std::fprintf(stderr, "pocket_convert_check: libllama-common lacks common_imatrix_load\n");
+    return false;
+  }
+  CommonImatrix m;
+  if (!load(path, m)) {
+    std::fprintf(stderr, "pocket_convert_check: llama.cpp's common_imatrix_load rejects %s\n", path.c_str());
+    return false;
+  }
+  if (m.is_legacy || !m.has_metadata) {
+    std::fprintf(stderr, "pocket_convert_check: %s: llama.cpp reads it as %s\n", path.c_str(),
+                 m.is_legacy ? "a legacy .dat file" : "a GGUF imatrix without metadata");
+    return false;
+  }
+  for (const auto& [name, e] : m.entries) {
+    const int64_t ncounts = static_cast<int64_t>(e.counts.size());
+    const int64_t ne0 = static_cast<int64_t>(e.sums.size()) / ncounts;
+    std::vector<float>& w = out.weights[name];
+    w.resize(e.sums.size());
+    for (int64_t j = 0; j < ncounts; ++j) {
+      const float count = static_cast<float>(e.counts[static_cast<size_t>(j)]);
+      for (int64_t i = 0; i < ne0; ++i) {
+        const size_t k = static_cast<size_t>(j * ne0 + i);
+        w[k] = count > 0.0f ? e.sums[k] / count : 1.0f;
+      }
+    }
+  }
+  if (!m.datasets.empty()) out.dataset = m.datasets[0];
+  out.chunk_count = m.chunk_count;
+  return !out.weights.empty();
+}
+
 // Runs llama.cpp's own quantizer (llama_model_quantize in libllama from `dir`): the reference output for
-// `pocket quantize`. Only the first two fields of llama_model_quantize_params (nthread, ftype) are set;
-// the rest keep llama.cpp's defaults.
+// `pocket quantize`. nthread and ftype are set; with --imatrix FILE also the importance weights and the
+// quantize.imatrix.* key overrides, exactly as llama-quantize passes them; the rest keep llama.cpp's
+// defaults.
 int llama_quantize(const std::map<std::string, std::string>& a) {
   const std::string dir = a.at("--ggml-dir");
   void* lib = dlopen((dir + "/libllama.v0.5.0.so").c_str(), RTLD_NOW | RTLD_LOCAL);
@@ -326,11 +390,32 @@ int llama_quantize(const std::map<std::string, std::string>& a) {
     std::fprintf(stderr, "pocket_convert_check: cannot load libllama from %s: %s\n", dir.c_str(), dlerror());
     return 2;
   }
-  struct Params {  // llama_model_quantize_params, returned in memory (larger than 16 bytes)
+  struct ImatrixData {  // struct llama_model_imatrix_data
+    const char* name;
+    const float* data;
+    size_t size;
+  };
+  struct KvOverride {  // struct llama_model_kv_override
+    int32_t tag;       // 0 INT, 1 FLOAT, 2 BOOL, 3 STR
+    char key[128];
+    union {
+      int64_t val_i64;
+      char val_str[128];
+    };
+  };
+  struct Params {  // struct llama_model_quantize_params (returned in memory)
     int32_t nthread;
     int32_t ftype;
-    unsigned char rest[504];
+    int32_t output_tensor_type;
+    int32_t token_embedding_type;
+    bool allow_requantize, quantize_output_tensor, only_copy, pure, keep_split, dry_run;
+    const ImatrixData* imatrix;
+    const KvOverride* kv_overrides;
+    const void* tt_overrides;
+    const int32_t* prune_layers;
+    size_t max_buf_size;
   };
+  static_assert(sizeof(Params) == 64 && sizeof(KvOverride) == 264, "llama.h layouts");
   auto backend_init = reinterpret_cast<void (*)()>(dlsym(lib, "llama_backend_init"));
   auto log_set = reinterpret_cast<void (*)(void (*)(int, const char*, void*), void*)>(dlsym(lib, "llama_log_set"));
   auto defaults = reinterpret_cast<Params (*)()>(dlsym(lib, "llama_model_quantize_default_params"));
@@ -345,6 +430,34 @@ int llama_quantize(const std::map<std::string, std::string>& a) {
   Params p = defaults();
   p.nthread = 1;
   p.ftype = std::stoi(a.at("--ftype"));
+  LlamaImatrix im;
+  std::vector<ImatrixData> data;
+  std::vector<KvOverride> kv;
+  if (auto it = a.find("--imatrix"); it != a.end()) {
+    if (!load_llama_imatrix(dir, it->second, im)) return 2;
+    for (const auto& [name, w] : im.weights) data.push_back({name.c_str(), w.data(), w.size()});
+    data.push_back({nullptr, nullptr, 0});
+    p.imatrix = data.data();
+    auto add = [&](const char* key, int32_t tag, const std::string& str, int64_t i64) {
+      KvOverride o{};
+      o.tag = tag;
+      std::snprintf(o.key, sizeof(o.key), "%s", key);
+      if (tag == 3) {
+        std::strncpy(o.val_str, str.c_str(), 127);
+        o.val_str[127] = '\0';
+      } else {
+        o.val_i64 = i64;
+      }
+      kv.push_back(o);
+    };
+    add("quantize.imatrix.file", 3, it->second, 0);
+    if (!im.dataset.empty()) add("quantize.imatrix.dataset", 3, im.dataset, 0);
+    add("quantize.imatrix.entries_count", 0, "", static_cast<int64_t>(im.weights.size()));
+    if (im.chunk_count > 0) add("quantize.imatrix.chunks_count", 0, "", im.chunk_count);
+    kv.emplace_back();
+    kv.back().key[0] = 0;
+    p.kv_overrides = kv.data();
+  }
   const uint32_t rc = quantize(a.at("--in").c_str(), a.at("--out").c_str(), &p);
   if (rc != 0) std::fprintf(stderr, "pocket_convert_check: llama_model_quantize failed (%u)\n", rc);
   return rc == 0 ? 0 : 1;

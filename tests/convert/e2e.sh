@@ -35,6 +35,12 @@ synth() {
   echo "$out"
 }
 
+# imatrix_text FILE: 3000 words drawn from a fixed list by a fixed LCG (deterministic calibration text).
+imatrix_text() {
+  awk 'BEGIN { n = split("the quick brown fox jumps over a lazy dog while seven wizards quietly judge boxing matches near old harbors", w, " ");
+               s = 12345; for (i = 0; i < 3000; i++) { s = (s * 1103515245 + 12345) % 2147483648; printf "%s ", w[1 + int(s / 65536) % n] } print "" }' > "$1"
+}
+
 real_tokenizer() { bash "$root/scripts/fetch_tokenizer.sh" | tail -n 1; }
 
 n_vocab() { if [ -n "${1:-}" ]; then echo 262144; else echo 1024; fi; }
@@ -181,6 +187,28 @@ case "$case_name" in
     done
     "$POCKET" quantize "$src" "$work/pure.gguf" q4_k_m --pure -q --threads 2
     "$CHECK" quant --in "$src" --out "$work/pure.gguf" --ggml-dir "$GGML_DIR"
+    ;;
+  imatrix.e2b|imatrix.26b-a4b|imatrix.31b)
+    # `pocket imatrix` over a text file, then `pocket quantize --imatrix` for every type that reads
+    # importance weights (and q8_0, which ignores them but gains the quantize.imatrix.* keys): byte-identical
+    # to llama_model_quantize given the same file, which llama.cpp's own imatrix loader
+    # (common_imatrix_load in libllama-common) reads. The MoE case has per-expert rows.
+    variant="${case_name#imatrix.}"
+    src="$(synth "$variant" bf16)"
+    imatrix_text "$work/text.txt"
+    "$POCKET" imatrix -m "$src" -f "$work/text.txt" -o "$work/imatrix.gguf" -c 128 --chunks 3 -t 2 -q
+    for t in q4_0:2 q4_1:3 q5_0:8 q5_1:9 q8_0:7 q2_k:10 q3_k_s:11 q3_k_m:12 q3_k_l:13 q4_k_s:14 q4_k_m:15 \
+             q5_k_s:16 q5_k_m:17 q6_k:18; do
+      "$POCKET" quantize "$src" "$work/pocket.gguf" "${t%%:*}" -q --threads 2 --imatrix "$work/imatrix.gguf"
+      "$CHECK" llama-quantize --in "$src" --out "$work/llama.gguf" --ftype "${t##*:}" --ggml-dir "$GGML_DIR" \
+        --imatrix "$work/imatrix.gguf"
+      cmp "$work/pocket.gguf" "$work/llama.gguf" || { echo "$variant ${t%%:*} --imatrix: differs from llama_model_quantize"; exit 1; }
+      echo "$variant ${t%%:*} --imatrix: identical to llama_model_quantize ($(stat -c %s "$work/pocket.gguf") bytes)"
+    done
+    # The imatrix must matter: Q4_K_M with and without it differ.
+    "$POCKET" quantize "$src" "$work/plain.gguf" q4_k_m -q --threads 2
+    "$POCKET" quantize "$src" "$work/pocket.gguf" q4_k_m -q --threads 2 --imatrix "$work/imatrix.gguf"
+    if cmp -s "$work/plain.gguf" "$work/pocket.gguf"; then echo "imatrix had no effect"; exit 1; fi
     ;;
   *)
     echo "e2e.sh: unknown case $case_name" >&2

@@ -1,4 +1,4 @@
-// `pocket quantize IN OUT TYPE`: requantize a GGUF as llama-quantize does (no importance matrix).
+// `pocket quantize IN OUT TYPE [--imatrix F]`: requantize a GGUF as llama-quantize does.
 #include <unistd.h>
 
 #include <chrono>
@@ -18,6 +18,7 @@ struct QuantizeArgs {
   std::string in, out, type;
   bool pure = false;
   bool allow_requantize = false;
+  std::string imatrix;
   int threads = 0;
   bool quiet = false;
 };
@@ -28,6 +29,7 @@ int run_quantize(const QuantizeArgs& a) {
   opt.type = a.type;
   opt.pure = a.pure;
   opt.allow_requantize = a.allow_requantize;
+  opt.imatrix = a.imatrix;
   const auto t0 = std::chrono::steady_clock::now();
   uint64_t total = 0;
   Status st;
@@ -59,6 +61,8 @@ void add_quantize_command(CLI::App& app, int& exit_code) {
   cmd->add_option("type", a->type, "Type: " + names + " (q3_k, q4_k, q5_k mean the _m mixes)")->required();
   cmd->add_flag("--pure", a->pure, "Every quantizable tensor gets the type's base type (no mix)");
   cmd->add_flag("--allow-requantize", a->allow_requantize, "Allow re-quantizing tensors that are already quantized");
+  cmd->add_option("--imatrix", a->imatrix,
+                  "Importance matrix (GGUF, from pocket imatrix or llama-imatrix) for Q4_0..Q5_1 and the K-quants");
   cmd->add_option("--threads", a->threads, "Threads (0 = all cores)")->capture_default_str();
   cmd->add_flag("-q,--quiet", a->quiet, "No progress or summary on stderr");
   cmd->callback([a, &exit_code] { exit_code = run_quantize(*a); });

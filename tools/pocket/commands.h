@@ -17,6 +17,7 @@ void add_detokenize_command(CLI::App& app, int& exit_code);
 void add_vocab_import_command(CLI::App& app, int& exit_code);
 void add_convert_command(CLI::App& app, int& exit_code);
 void add_quantize_command(CLI::App& app, int& exit_code);
+void add_imatrix_command(CLI::App& app, int& exit_code);
 void add_serve_command(CLI::App& app, int& exit_code);
 void add_preprocess_image_command(CLI::App& app, int& exit_code);
 void add_audio_features_command(CLI::App& app, int& exit_code);

@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   pocket::cli::add_vocab_import_command(app, exit_code);
   pocket::cli::add_convert_command(app, exit_code);
   pocket::cli::add_quantize_command(app, exit_code);
+  pocket::cli::add_imatrix_command(app, exit_code);
   pocket::cli::add_inspect_command(app, exit_code);
   pocket::cli::add_preprocess_image_command(app, exit_code);
   pocket::cli::add_audio_features_command(app, exit_code);
