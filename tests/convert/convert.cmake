@@ -83,6 +83,18 @@ add_test(NAME convert.cli.imatrix_bad_input_one_line_error_no_output
          COMMAND bash ${_cv_dir}/imatrix_bad_input.sh $<TARGET_FILE:pocket> ${CMAKE_BINARY_DIR}/convert-cache/imatrix-bad-input)
 set_tests_properties(convert.cli.imatrix_bad_input_one_line_error_no_output PROPERTIES LABELS convert TIMEOUT 120)
 
+# `pocket imatrix` values against the numpy reference forward (tests/reference/imatrix_ref.py).
+execute_process(COMMAND /usr/bin/python3 -c "import numpy" RESULT_VARIABLE _cv_numpy_rc OUTPUT_QUIET ERROR_QUIET)
+if(_cv_numpy_rc EQUAL 0)
+  foreach(variant IN ITEMS e2b e4b 12b 26b-a4b 31b)
+    add_test(NAME convert.imatrix.${variant}_vs_numpy_reference.counts_exact.in_sum2_rel_1e-4
+             COMMAND bash ${_cv_dir}/imatrix_ref.sh $<TARGET_FILE:pocket> $<TARGET_FILE:pocket_export_hf> /usr/bin/python3
+                     ${CMAKE_BINARY_DIR}/convert-cache/imatrix-ref-${variant} ${variant} 1e-4)
+    set_tests_properties(convert.imatrix.${variant}_vs_numpy_reference.counts_exact.in_sum2_rel_1e-4 PROPERTIES
+                         LABELS convert TIMEOUT 120)
+  endforeach()
+endif()
+
 add_test(NAME convert.cli.inspect_json_matches_gguf_header_and_bytes_exactly
          COMMAND bash ${_cv_dir}/inspect.sh $<TARGET_FILE:pocket> ${CMAKE_BINARY_DIR}/convert-cache/inspect)
 set_tests_properties(convert.cli.inspect_json_matches_gguf_header_and_bytes_exactly PROPERTIES LABELS convert TIMEOUT 120)
