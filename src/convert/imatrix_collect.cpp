@@ -87,7 +87,11 @@ Result<Imatrix> compute_imatrix(const std::string& model_path, const std::string
   const int threads =
       opt.threads > 0 ? opt.threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   ThreadPool pool(threads);
-  KvCache cache((*model)->config(), opt.n_ctx, opt.n_ctx);
+  // Chunks longer than llama.cpp's default micro-batch (512 tokens) run in pieces of that size, as
+  // llama-imatrix's products see them (and so scratch memory stays bounded for long contexts).
+  constexpr int64_t kMicroBatch = 512;
+  const int64_t piece = std::min<int64_t>(n_ctx, kMicroBatch);
+  KvCache cache((*model)->config(), opt.n_ctx, static_cast<int>(piece));
   ImatrixCollector collector;
   ForwardScratch scratch;
   scratch.observer = &collector;
@@ -96,8 +100,11 @@ Result<Imatrix> compute_imatrix(const std::string& model_path, const std::string
     std::copy_n(tokens.begin() + c * n_ctx, n_ctx, chunk.begin());
     if (add_bos) chunk[0] = tok->bos();
     // Every chunk starts from an empty context: positions from 0 overwrite the previous chunk's.
-    if (Status st = gemma4_forward(**model, chunk, 0, cache, 0, nullptr, pool, scratch); !st.ok()) {
-      return Error{model_path + ": chunk " + std::to_string(c) + ": " + st.message()};
+    for (int64_t p = 0; p < n_ctx; p += piece) {
+      const std::span<const int32_t> part(chunk.data() + p, static_cast<size_t>(std::min(piece, n_ctx - p)));
+      if (Status st = gemma4_forward(**model, part, p, cache, 0, nullptr, pool, scratch); !st.ok()) {
+        return Error{model_path + ": chunk " + std::to_string(c) + ": " + st.message()};
+      }
     }
     if (progress) progress(c + 1, n_chunks);
   }

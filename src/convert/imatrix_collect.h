@@ -1,6 +1,7 @@
 // `pocket imatrix`: an importance matrix over a text file, as llama-imatrix computes it. The text is
 // tokenized (with BOS), cut into chunks of n_ctx tokens (the first token of each chunk replaced by BOS,
-// each chunk evaluated from position 0 in one batch), and for every weight matrix inside the blocks
+// each chunk evaluated from position 0 in batches of up to 512 tokens, llama.cpp's default micro-batch),
+// and for every weight matrix inside the blocks
 // ("blk.*") the squared input activations are summed per input column and the tokens counted: dense
 // matrices only from batches of at least 16 rows, expert matrices per expert over the tokens routed to
 // it (llama.cpp's MUL_MAT / MUL_MAT_ID collection rules). The output head is not collected.

@@ -93,6 +93,12 @@ if(_cv_numpy_rc EQUAL 0)
     set_tests_properties(convert.imatrix.${variant}_vs_numpy_reference.counts_exact.in_sum2_rel_1e-4 PROPERTIES
                          LABELS convert TIMEOUT 120)
   endforeach()
+  # A 1024-token context: each chunk runs as two 512-token batches over the KV cache.
+  add_test(NAME convert.imatrix.26b-a4b_ctx_1024_vs_numpy_reference.counts_exact.in_sum2_rel_1e-4
+           COMMAND bash ${_cv_dir}/imatrix_ref.sh $<TARGET_FILE:pocket> $<TARGET_FILE:pocket_export_hf> /usr/bin/python3
+                   ${CMAKE_BINARY_DIR}/convert-cache/imatrix-ref-26b-a4b-1024 26b-a4b 1e-4 1024)
+  set_tests_properties(convert.imatrix.26b-a4b_ctx_1024_vs_numpy_reference.counts_exact.in_sum2_rel_1e-4 PROPERTIES
+                       LABELS convert TIMEOUT 180)
 endif()
 
 add_test(NAME convert.cli.inspect_json_matches_gguf_header_and_bytes_exactly
