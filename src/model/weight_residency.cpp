@@ -28,13 +28,26 @@ std::pair<void*, size_t> outer_pages(const uint8_t* p, size_t n) {
   return {reinterpret_cast<void*>(b), e - b};
 }
 
-// Every matrix the decode step reads in full, as (data pointer, bytes); shared tensors appear once.
+// Every matrix the decode step reads in full; shared tensors may appear twice (callers dedupe by data).
 std::vector<WeightMatrix*> resident_matrices(Gemma4Weights& w) {
   std::vector<WeightMatrix*> out = {&w.token_embd, &w.output, &w.ple_model_proj};
   for (auto& l : w.layers) {
-    for (WeightMatrix* m : {&l.wq, &l.wk, &l.wv, &l.wo, &l.ffn_gate, &l.ffn_up, &l.ffn_down, &l.router, &l.ple_gate,
-                            &l.ple_proj, &l.gate_up_exps.all, &l.gate_exps.all, &l.up_exps.all, &l.down_exps.all}) {
+    for (WeightMatrix* m :
+         {&l.wq, &l.wk, &l.wv, &l.wo, &l.ffn_gate, &l.ffn_up, &l.ffn_down, &l.router, &l.ple_gate, &l.ple_proj}) {
       out.push_back(m);
+    }
+  }
+  return out;
+}
+
+// Mixture-of-experts tensors: a token reads only its routed experts (8 of 128 on 26B-A4B), so they stay
+// mapped (page cache, no copy): copying them would make a 26B-A4B Q4_0 need 14 GB of anonymous memory
+// where each token touches ~1 GB of it.
+std::vector<WeightMatrix*> expert_matrices(Gemma4Weights& w) {
+  std::vector<WeightMatrix*> out;
+  for (auto& l : w.layers) {
+    for (WeightMatrix* m : {&l.gate_up_exps.all, &l.gate_exps.all, &l.up_exps.all, &l.down_exps.all}) {
+      if (!m->empty()) out.push_back(m);
     }
   }
   return out;
@@ -119,6 +132,7 @@ Result<ResidentWeights> make_weights_resident(const GgufFile& file, Gemma4Weight
     madvise(p, len, MADV_RANDOM);
     madvise(p, len, MADV_NOHUGEPAGE);
   }
+  for (WeightMatrix* m : expert_matrices(w)) r.mapped_bytes += matrix_bytes(*m);
   if (mode == WeightResidency::kMmap) return r;
   // Tied heads and expert slices share storage: copy each distinct tensor once.
   std::unordered_map<const uint8_t*, const uint8_t*> copied;

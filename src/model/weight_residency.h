@@ -50,14 +50,15 @@ class WeightArena {
 struct ResidentWeights {
   WeightArena arena;
   uint64_t resident_bytes = 0;  // copied or locked
-  uint64_t mapped_bytes = 0;    // left to the mapping (the PLE table)
+  uint64_t mapped_bytes = 0;    // left to the mapping (the PLE table, mixture-of-experts tensors)
 };
 
 // Drops the pages of row `r` of a mapped matrix from this process after it has been read (the page
 // cache keeps them): the PLE table is read a row per token and must never pile up in RSS.
 void release_mapped_row(const WeightMatrix& m, int64_t r);
 
-// Applies `mode` to every matrix of `w` except the PLE token table, repointing them at the copies.
+// Applies `mode` to every matrix of `w` except the PLE token table and the expert tensors (both read
+// in parts per token), repointing them at the copies.
 Result<ResidentWeights> make_weights_resident(const GgufFile& file, Gemma4Weights& w, WeightResidency mode);
 
 }  // namespace pocket

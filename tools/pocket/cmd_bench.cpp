@@ -11,17 +11,16 @@
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "cli_util.h"
 #include "commands.h"
-#include "pocket/engine.h"
 #include "model/gemma4_model.h"
+#include "pocket/engine.h"
 #include "progress.h"
 #include "synth/synthetic_model.h"
 
@@ -44,7 +43,6 @@ struct BenchArgs {
   bool bandwidth = false;
   std::string weights = "load";
 };
-
 
 struct Stats {
   double median = 0, min = 0, max = 0;
@@ -220,14 +218,13 @@ int run_bench(BenchArgs a) {
               info.n_vocab);
   const Gemma4Model& model = (*engine)->model();
   std::printf("threads    %d, repetitions %d\n", a.threads, a.reps);
-  std::printf("weights    %s: %.2f GB resident, %.2f GB left mapped (PLE table, read a row per token)\n",
+  std::printf("weights    %s: %.2f GB resident, %.2f GB left mapped (PLE table / experts, read in parts per token)\n",
               std::string(residency_name(model.residency())).c_str(),
               static_cast<double>(model.resident().resident_bytes) / 1e9,
               static_cast<double>(model.resident().mapped_bytes) / 1e9);
   std::printf("prefill    %8.2f tok/s  (min %.2f, max %.2f; %d-token prompt)\n", p.median, p.min, p.max, a.prompt);
   std::printf("decode     %8.2f tok/s  (min %.2f, max %.2f; %d tokens)\n", d.median, d.min, d.max, a.gen);
-  std::printf("ttft       %8.3f s      (min %.3f, max %.3f; cold process, 8-token prompt)\n", f.median, f.min,
-              f.max);
+  std::printf("ttft       %8.3f s      (min %.3f, max %.3f; cold process, 8-token prompt)\n", f.median, f.min, f.max);
   std::printf("peak RSS   %8.1f MiB\n", static_cast<double>(rss) / (1024.0 * 1024.0));
   const int64_t bytes_per_token = gemma4_decode_bytes_per_token(model);
   const double bw = a.bandwidth ? read_bandwidth_gbs(a.threads) : 0.0;
@@ -238,14 +235,21 @@ int run_bench(BenchArgs a) {
                 100.0 * d.median / bound);
   }
   if (a.json) {
-    nlohmann::json j = {{"model", a.model},          {"threads", a.threads},
-                              {"prompt_tokens", a.prompt},  {"gen_tokens", a.gen},
-                              {"reps", a.reps},             {"prefill_tok_s", p.median},
-                              {"prefill_tok_s_min", p.min}, {"prefill_tok_s_max", p.max},
-                              {"decode_tok_s", d.median},   {"decode_tok_s_min", d.min},
-                              {"decode_tok_s_max", d.max},  {"ttft_s", f.median},
-                              {"peak_rss_bytes", rss},      {"weights", a.weights},
-                              {"decode_bytes_per_token", bytes_per_token}};
+    nlohmann::json j = {{"model", a.model},
+                        {"threads", a.threads},
+                        {"prompt_tokens", a.prompt},
+                        {"gen_tokens", a.gen},
+                        {"reps", a.reps},
+                        {"prefill_tok_s", p.median},
+                        {"prefill_tok_s_min", p.min},
+                        {"prefill_tok_s_max", p.max},
+                        {"decode_tok_s", d.median},
+                        {"decode_tok_s_min", d.min},
+                        {"decode_tok_s_max", d.max},
+                        {"ttft_s", f.median},
+                        {"peak_rss_bytes", rss},
+                        {"weights", a.weights},
+                        {"decode_bytes_per_token", bytes_per_token}};
     if (bw > 0) j["read_bandwidth_gbs"] = bw;
     std::printf("%s\n", j.dump().c_str());
   }
@@ -258,9 +262,11 @@ void add_bench_command(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<BenchArgs>();
   CLI::App* cmd = app.add_subcommand("bench", "Measure prefill/decode speed, time to first token and peak memory");
   cmd->add_option("-m,--model", args->model, "GGUF model file");
-  cmd->add_option("--synthetic", args->synthetic, "Benchmark a random-weight model of this shape: e2b|e4b|12b|26b-a4b|31b");
+  cmd->add_option("--synthetic", args->synthetic,
+                  "Benchmark a random-weight model of this shape: e2b|e4b|12b|26b-a4b|31b");
   cmd->add_option("--type", args->type, "Weight type for --synthetic: q4_0|q4_k_m|q8_0|...");
-  cmd->add_option("--cache-dir", args->cache_dir, "Where --synthetic models are kept (default ~/.cache/pocket/synthetic)");
+  cmd->add_option("--cache-dir", args->cache_dir,
+                  "Where --synthetic models are kept (default ~/.cache/pocket/synthetic)");
   cmd->add_option("-p,--prompt", args->prompt, "Prompt length for the prefill test");
   cmd->add_option("-n,--gen", args->gen, "Tokens for the decode test");
   cmd->add_option("-t,--threads", args->threads, "Threads");
