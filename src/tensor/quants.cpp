@@ -1,14 +1,9 @@
 // Type dispatch for the scalar reference codecs (quants_legacy.cpp, quants_k.cpp) plus the
 // unquantized F32 / F16 / BF16 rows.
 
-// Matching ggml bit for bit needs every a*b+c rounded twice, never fused into an FMA, even when the
-// build targets an ISA with FMA (-march=native); see quants_impl.h.
-#if defined(__clang__)
-#pragma STDC FP_CONTRACT OFF
-#elif defined(__GNUC__)
-#pragma GCC optimize("fp-contract=off")
-#endif
-
+// clang-format off
+#include "tensor/fp_contract_off.h"  // first: no FMA contraction in this file (bit-exact with ggml)
+// clang-format on
 #include "tensor/quants.h"
 
 #include <cstdio>

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <bit>
+#include <cmath>
 #include <cstdint>
 
 #include "tensor/blocks.h"
@@ -19,6 +20,64 @@ inline int nearest_int(float f) {
   const uint32_t bits = std::bit_cast<uint32_t>(f + 12582912.f);
   return static_cast<int>(bits & 0x007fffffu) - 0x00400000;
 }
+
+// Groups whose largest |x| is below this are treated as all-zero (ggml's GROUP_MAX_EPS).
+inline constexpr float kGroupMaxEps = 1e-15f;
+
+// Value of largest magnitude (first one on ties) and that magnitude.
+struct AbsMax {
+  float max;   // signed
+  float amax;  // |max|
+};
+
+inline AbsMax find_absmax(const float* x, int n) {
+  AbsMax r{0.0f, 0.0f};
+  for (int i = 0; i < n; ++i) {
+    const float ax = std::fabs(x[i]);
+    if (ax > r.amax) {
+      r.amax = ax;
+      r.max = x[i];
+    }
+  }
+  return r;
+}
+
+// Packs 2-bit levels L[0..255] (values 0..3) as q2_K/q3_K store their low bits: byte 32h + l of qs
+// holds elements 128h + l + 32k at bits 2k..2k+1.
+template <class Level>
+void pack_2bit(const Level* L, uint8_t* qs) {
+  for (int j = 0; j < kQK_K; j += 128) {
+    for (int l = 0; l < 32; ++l) {
+      qs[j / 4 + l] =
+          static_cast<uint8_t>(L[j + l] | (L[j + l + 32] << 2) | (L[j + l + 64] << 4) | (L[j + l + 96] << 6));
+    }
+  }
+}
+
+// Stores the 6-bit scale ls and min lm of sub-block j (0..7) into the 12-byte q4_K / q5_K scales
+// array (the layout get_scale_min_k4 reads). Sub-blocks 0..3 must be stored before 4..7.
+inline void put_scale_min_k4(int j, uint8_t ls, uint8_t lm, uint8_t* out) {
+  if (j < 4) {
+    out[j] = ls;
+    out[j + 4] = lm;
+  } else {
+    out[j + 4] = static_cast<uint8_t>((ls & 0xF) | ((lm & 0xF) << 4));
+    out[j - 4] |= static_cast<uint8_t>((ls >> 4) << 6);
+    out[j - 0] |= static_cast<uint8_t>((lm >> 4) << 6);
+  }
+}
+
+// ggml's make_qkx2_quants (quants_k.cpp): asymmetric levels L[0..n) in [0, nmax] with
+// x ~ scale * L - *the_min, best weighted error over nstep+1 candidate inverse scales. With rmin -0.9,
+// rdelta 0.05, nstep 36 and use_mad false it is also ggml's weighted make_qkx3_quants.
+float make_qkx2_quants(int n, int nmax, const float* x, const float* weights, uint8_t* L, float* the_min, uint8_t* Laux,
+                       float rmin, float rdelta, int nstep, bool use_mad);
+
+// The q6_K encoding after the per-sub-block search (quants_k.cpp): the 16 sub-block scales
+// scales[0..16) (max_scale the one of largest magnitude, max_abs_scale that magnitude) as int8 against
+// the f16 d, then every element of x[0..256) requantized against the stored scales into L and packed.
+// An all-zero super-block (max_abs_scale below kGroupMaxEps) becomes all zero bytes.
+void encode_q6_K(const float* x, const float* scales, float max_scale, float max_abs_scale, int8_t* L, BlockQ6_K& y);
 
 // ---- legacy formats (quants_legacy.cpp); n is a multiple of 32 ----
 void quantize_q4_0(const float* x, BlockQ4_0* y, int64_t n);

@@ -6,14 +6,9 @@
 // The quantizers are iterative least-squares searches whose decisions hinge on float comparisons, so operand
 // order, int->float conversions and the nearest_int rounding are kept exactly as in ggml.
 
-// Matching ggml bit for bit needs every a*b+c rounded twice, never fused into an FMA, even when the
-// build targets an ISA with FMA (-march=native); see quants_impl.h.
-#if defined(__clang__)
-#pragma STDC FP_CONTRACT OFF
-#elif defined(__GNUC__)
-#pragma GCC optimize("fp-contract=off")
-#endif
-
+// clang-format off
+#include "tensor/fp_contract_off.h"  // first: no FMA contraction in this file (bit-exact with ggml)
+// clang-format on
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -24,27 +19,6 @@
 
 namespace pocket::ref {
 namespace {
-
-// Groups whose largest |x| is below this are treated as all-zero (ggml's GROUP_MAX_EPS).
-constexpr float kGroupMaxEps = 1e-15f;
-
-// Value of largest magnitude (first one on ties) and that magnitude.
-struct AbsMax {
-  float max;   // signed
-  float amax;  // |max|
-};
-
-AbsMax find_absmax(const float* x, int n) {
-  AbsMax r{0.0f, 0.0f};
-  for (int i = 0; i < n; ++i) {
-    const float ax = std::fabs(x[i]);
-    if (ax > r.amax) {
-      r.amax = ax;
-      r.max = x[i];
-    }
-  }
-  return r;
-}
 
 // ggml's make_qx_quants with rmse_type = 1 and no importance weights (the only variant the
 // reference q6_K quantizer uses): symmetric levels L in [0, 2*nmax) with x ~ scale * (L - nmax),
@@ -132,6 +106,8 @@ float make_q3_quants(int n, int nmax, const float* x, int8_t* L) {
   return suml2 > 0.0f ? sumlx / suml2 : 0.0f;
 }
 
+}  // namespace
+
 // ggml's make_qkx2_quants: asymmetric levels L in [0, nmax] with x ~ scale * L - the_min.
 // Starts from the min/max fit, then scans nstep+1 candidate inverse scales
 // (rmin + rdelta*is + nmax) / (max - min), solving the weighted least-squares scale and min for
@@ -209,16 +185,7 @@ float make_qkx2_quants(int n, int nmax, const float* x, const float* weights, ui
   return scale;
 }
 
-// Packs 2-bit levels L[0..255] as q2_K/q3_K store their low bits: byte 32h + l of qs holds
-// elements 128h + l + 32k at bits 2k..2k+1.
-void pack_2bit(const uint8_t* L, uint8_t* qs) {
-  for (int j = 0; j < kQK_K; j += 128) {
-    for (int l = 0; l < 32; ++l) {
-      qs[j / 4 + l] =
-          static_cast<uint8_t>(L[j + l] | (L[j + l + 32] << 2) | (L[j + l + 64] << 4) | (L[j + l + 96] << 6));
-    }
-  }
-}
+namespace {
 
 // Packs the 8 sub-block scales and mins of q4_K / q5_K into 12 bytes (see get_scale_min_k4).
 void pack_scales_k4(const float* scales, const float* mins, float max_scale, float max_min, uint8_t* out) {
@@ -228,14 +195,7 @@ void pack_scales_k4(const float* scales, const float* mins, float max_scale, flo
     // ggml stores nearest_int's result in a uint8_t before clamping to 63.
     const uint8_t ls = std::min<uint8_t>(63, static_cast<uint8_t>(nearest_int(inv_scale * scales[j])));
     const uint8_t lm = std::min<uint8_t>(63, static_cast<uint8_t>(nearest_int(inv_min * mins[j])));
-    if (j < 4) {
-      out[j] = ls;
-      out[j + 4] = lm;
-    } else {
-      out[j + 4] = static_cast<uint8_t>((ls & 0xF) | ((lm & 0xF) << 4));
-      out[j - 4] |= static_cast<uint8_t>((ls >> 4) << 6);
-      out[j - 0] |= static_cast<uint8_t>((lm >> 4) << 6);
-    }
+    put_scale_min_k4(j, ls, lm, out);
   }
 }
 
@@ -276,6 +236,39 @@ void quantize_k4_common(const float* x, Block& y, int nmax, float rmin, int nste
 }
 
 }  // namespace
+
+void encode_q6_K(const float* x, const float* scales, float max_scale, float max_abs_scale, int8_t* L, BlockQ6_K& y) {
+  if (max_abs_scale < kGroupMaxEps) {
+    std::memset(&y, 0, sizeof(BlockQ6_K));
+    return;
+  }
+  const float iscale = -128.f / max_scale;
+  y.d = fp32_to_fp16(1 / iscale);
+  for (int ib = 0; ib < kQK_K / 16; ++ib) {
+    y.scales[ib] = static_cast<int8_t>(std::min(127, nearest_int(iscale * scales[ib])));
+  }
+  for (int j = 0; j < kQK_K / 16; ++j) {
+    const float d = fp16_to_fp32(y.d) * static_cast<float>(y.scales[j]);
+    if (d == 0.0f) continue;
+    for (int ii = 0; ii < 16; ++ii) {
+      L[16 * j + ii] = static_cast<int8_t>(std::clamp(nearest_int(x[16 * j + ii] / d), -32, 31) + 32);
+    }
+  }
+  uint8_t* ql = y.ql;
+  uint8_t* qh = y.qh;
+  for (int j = 0; j < kQK_K; j += 128, ql += 64, qh += 32) {
+    for (int l = 0; l < 32; ++l) {
+      const int q1 = L[j + l + 0] & 0xF;
+      const int q2 = L[j + l + 32] & 0xF;
+      const int q3 = L[j + l + 64] & 0xF;
+      const int q4 = L[j + l + 96] & 0xF;
+      ql[l + 0] = static_cast<uint8_t>(q1 | (q3 << 4));
+      ql[l + 32] = static_cast<uint8_t>(q2 | (q4 << 4));
+      qh[l] = static_cast<uint8_t>((L[j + l] >> 4) | ((L[j + l + 32] >> 4) << 2) | ((L[j + l + 64] >> 4) << 4) |
+                                   ((L[j + l + 96] >> 4) << 6));
+    }
+  }
+}
 
 // ---------------------------------------------------------------------------------------------
 // Quantization (quantize_row_*_ref)
@@ -444,36 +437,7 @@ void quantize_q6_K(const float* x, BlockQ6_K* y, int64_t n) {
         max_scale = scale;
       }
     }
-    if (max_abs_scale < kGroupMaxEps) {
-      std::memset(&y[i], 0, sizeof(BlockQ6_K));
-      continue;
-    }
-    const float iscale = -128.f / max_scale;
-    y[i].d = fp32_to_fp16(1 / iscale);
-    for (int ib = 0; ib < kQK_K / 16; ++ib) {
-      y[i].scales[ib] = static_cast<int8_t>(std::min(127, nearest_int(iscale * scales[ib])));
-    }
-    for (int j = 0; j < kQK_K / 16; ++j) {
-      const float d = fp16_to_fp32(y[i].d) * static_cast<float>(y[i].scales[j]);
-      if (d == 0.0f) continue;
-      for (int ii = 0; ii < 16; ++ii) {
-        L[16 * j + ii] = static_cast<int8_t>(std::clamp(nearest_int(x[16 * j + ii] / d), -32, 31) + 32);
-      }
-    }
-    uint8_t* ql = y[i].ql;
-    uint8_t* qh = y[i].qh;
-    for (int j = 0; j < kQK_K; j += 128, ql += 64, qh += 32) {
-      for (int l = 0; l < 32; ++l) {
-        const int q1 = L[j + l + 0] & 0xF;
-        const int q2 = L[j + l + 32] & 0xF;
-        const int q3 = L[j + l + 64] & 0xF;
-        const int q4 = L[j + l + 96] & 0xF;
-        ql[l + 0] = static_cast<uint8_t>(q1 | (q3 << 4));
-        ql[l + 32] = static_cast<uint8_t>(q2 | (q4 << 4));
-        qh[l] = static_cast<uint8_t>((L[j + l] >> 4) | ((L[j + l + 32] >> 4) << 2) | ((L[j + l + 64] >> 4) << 4) |
-                                     ((L[j + l + 96] >> 4) << 6));
-      }
-    }
+    encode_q6_K(x, scales, max_scale, max_abs_scale, L, y[i]);
   }
 }
 

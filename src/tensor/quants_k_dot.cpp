@@ -5,14 +5,9 @@
 // (ggml_vec_dot_*_q8_K_generic), keeping ggml's float operand order: dequantized values are
 // (d * sub_scale) * q - (dmin * sub_min), evaluated left to right exactly as there.
 
-// Matching ggml bit for bit needs every a*b+c rounded twice, never fused into an FMA, even when the
-// build targets an ISA with FMA (-march=native); see quants_impl.h.
-#if defined(__clang__)
-#pragma STDC FP_CONTRACT OFF
-#elif defined(__GNUC__)
-#pragma GCC optimize("fp-contract=off")
-#endif
-
+// clang-format off
+#include "tensor/fp_contract_off.h"  // first: no FMA contraction in this file (bit-exact with ggml)
+// clang-format on
 #include <cstdint>
 
 #include "tensor/fp16.h"

@@ -5,14 +5,9 @@
 // and int/float conversions exactly, because the point of this file is bit-identical output:
 // e.g. q4_0 scales its block sum as (sumi * dx) * dy while q8_0 uses sumi * (dx * dy).
 
-// Matching ggml bit for bit needs every a*b+c rounded twice, never fused into an FMA, even when the
-// build targets an ISA with FMA (-march=native); see quants_impl.h.
-#if defined(__clang__)
-#pragma STDC FP_CONTRACT OFF
-#elif defined(__GNUC__)
-#pragma GCC optimize("fp-contract=off")
-#endif
-
+// clang-format off
+#include "tensor/fp_contract_off.h"  // first: no FMA contraction in this file (bit-exact with ggml)
+// clang-format on
 #include <algorithm>
 #include <cfloat>
 #include <cmath>

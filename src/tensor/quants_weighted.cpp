@@ -4,13 +4,9 @@
 // ggml's operand order, int->float conversions and nearest_int rounding, because the chosen scales hinge
 // on float comparisons; a different order changes bytes, not just the last bit of an error.
 
-// Bit-exactness with ggml needs every a*b+c rounded twice (no FMA); see quants_impl.h.
-#if defined(__clang__)
-#pragma STDC FP_CONTRACT OFF
-#elif defined(__GNUC__)
-#pragma GCC optimize("fp-contract=off")
-#endif
-
+// clang-format off
+#include "tensor/fp_contract_off.h"  // first: no FMA contraction in this file (bit-exact with ggml)
+// clang-format on
 #include "tensor/quants_weighted.h"
 
 #include <algorithm>
@@ -27,7 +23,7 @@ namespace {
 
 using ref::nearest_int;
 
-constexpr float kGroupMaxEps = 1e-15f;  // ggml's GROUP_MAX_EPS: a group this small is all zero
+using ref::kGroupMaxEps;
 
 float to_f(int v) { return static_cast<float>(v); }
 
@@ -35,14 +31,7 @@ float to_f(int v) { return static_cast<float>(v); }
 // weighted fit (sum w x l)^2 / (sum w l^2) over 19 candidate inverse scales (ggml's make_qx_quants
 // with quant weights). Returns the scale.
 float make_qx_weighted(int n, int nmax, const float* x, int8_t* L, const float* w) {
-  float max = 0.0f, amax = 0.0f;
-  for (int i = 0; i < n; ++i) {
-    const float ax = std::fabs(x[i]);
-    if (ax > amax) {
-      amax = ax;
-      max = x[i];
-    }
-  }
+  const auto [max, amax] = ref::find_absmax(x, n);
   if (amax < kGroupMaxEps) {
     std::fill(L, L + n, int8_t{0});
     return 0.0f;
@@ -77,72 +66,10 @@ float make_qx_weighted(int n, int nmax, const float* x, int8_t* L, const float* 
 }
 
 // Affine levels L in [0, nmax]: x ~ scale * L - the_min, least-squares in scale and min over 37
-// candidate inverse scales, keeping the smallest weighted squared error (ggml's make_qkx3_quants with
-// weights, rmin -0.9, rdelta 0.05, nstep 36, squared error).
+// candidate inverse scales, keeping the smallest weighted squared error: ggml's make_qkx3_quants with
+// weights (rmin -0.9, rdelta 0.05, nstep 36, squared error), which computes what make_qkx2_quants does.
 float make_qkx3_weighted(int n, int nmax, const float* x, const float* w, uint8_t* L, float* the_min, uint8_t* Laux) {
-  constexpr float kRmin = -0.9f, kRdelta = 0.05f;
-  constexpr int kSteps = 36;
-  float min = x[0], max = x[0];
-  float sum_w = w[0];
-  float sum_x = sum_w * x[0];
-  for (int i = 1; i < n; ++i) {
-    if (x[i] < min) min = x[i];
-    if (x[i] > max) max = x[i];
-    sum_w += w[i];
-    sum_x += w[i] * x[i];
-  }
-  if (min > 0.0f) min = 0.0f;
-  if (max <= min) {
-    std::memset(L, 0, static_cast<size_t>(n));
-    *the_min = -min;
-    return 0.0f;
-  }
-  const auto level = [&](float iscale, float lo, int i) {
-    return std::clamp(nearest_int(iscale * (x[i] - lo)), 0, nmax);
-  };
-  float iscale = to_f(nmax) / (max - min);
-  float scale = 1.0f / iscale;
-  float best_err = 0.0f;
-  for (int i = 0; i < n; ++i) {
-    L[i] = static_cast<uint8_t>(level(iscale, min, i));
-    float diff = scale * to_f(L[i]) + min - x[i];
-    diff = diff * diff;
-    best_err += w[i] * diff;
-  }
-  for (int is = 0; is <= kSteps; ++is) {
-    iscale = (kRmin + kRdelta * to_f(is) + to_f(nmax)) / (max - min);
-    float sum_l = 0.0f, sum_l2 = 0.0f, sum_xl = 0.0f;
-    for (int i = 0; i < n; ++i) {
-      const int l = level(iscale, min, i);
-      Laux[i] = static_cast<uint8_t>(l);
-      sum_l += w[i] * to_f(l);
-      sum_l2 += w[i] * to_f(l) * to_f(l);
-      sum_xl += w[i] * to_f(l) * x[i];
-    }
-    const float D = sum_w * sum_l2 - sum_l * sum_l;
-    if (D > 0.0f) {
-      float this_scale = (sum_w * sum_xl - sum_x * sum_l) / D;
-      float this_min = (sum_l2 * sum_x - sum_l * sum_xl) / D;
-      if (this_min > 0.0f) {
-        this_min = 0.0f;
-        this_scale = sum_xl / sum_l2;
-      }
-      float err = 0.0f;
-      for (int i = 0; i < n; ++i) {
-        float diff = this_scale * to_f(Laux[i]) + this_min - x[i];
-        diff = diff * diff;
-        err += w[i] * diff;
-      }
-      if (err < best_err) {
-        std::memcpy(L, Laux, static_cast<size_t>(n));
-        best_err = err;
-        scale = this_scale;
-        min = this_min;
-      }
-    }
-  }
-  *the_min = -min;
-  return scale;
+  return ref::make_qkx2_quants(n, nmax, x, w, L, the_min, Laux, -0.9f, 0.05f, 36, false);
 }
 
 // Non-negative levels L in [0, nmax] for non-negative x (the sub-block scales and mins of the K
@@ -293,17 +220,6 @@ void q5_1_row(const float* x, BlockQ5_1* y, int64_t n, const float* qw) {
 
 // ---- K formats: 256-value super-blocks, sigma² per super-block ----
 
-// 2-bit values of 256 levels into qs: byte j/4 + l of each 128-run holds elements l, l+32, l+64, l+96.
-template <class L>
-void pack_2bit(const L* levels, uint8_t* qs) {
-  for (int j = 0; j < kQK_K; j += 128) {
-    for (int l = 0; l < 32; ++l) {
-      qs[j / 4 + l] = static_cast<uint8_t>(levels[j + l] | (levels[j + l + 32] << 2) | (levels[j + l + 64] << 4) |
-                                           (levels[j + l + 96] << 6));
-    }
-  }
-}
-
 void q2_K_row(const float* x, BlockQ2_K* y, int64_t n, const float* qw) {
   uint8_t L[kQK_K], Laux[16], Ls[kQK_K / 16], Lm[kQK_K / 16];
   float mins[kQK_K / 16], scales[kQK_K / 16], sw[kQK_K / 16], weight[16];
@@ -330,7 +246,7 @@ void q2_K_row(const float* x, BlockQ2_K* y, int64_t n, const float* qw) {
         L[16 * j + ii] = static_cast<uint8_t>(std::clamp(nearest_int((x[16 * j + ii] + m) / d), 0, 3));
       }
     }
-    pack_2bit(L, y[i].qs);
+    ref::pack_2bit(L, y[i].qs);
   }
 }
 
@@ -374,7 +290,7 @@ void q3_K_row(const float* x, BlockQ3_K* y, int64_t n, const float* qw) {
         L[j] = static_cast<int8_t>(L[j] - 4);
       }
     }
-    pack_2bit(L, y[i].qs);
+    ref::pack_2bit(L, y[i].qs);
   }
 }
 
@@ -401,14 +317,7 @@ void k_affine_superblock(const float* x, const float* qw, int nmax, Block& y, ui
       ls = std::min<uint8_t>(63, ls);
       lm = std::min<uint8_t>(63, lm);
     }
-    if (j < 4) {
-      y.scales[j] = ls;
-      y.scales[j + 4] = lm;
-    } else {
-      y.scales[j + 4] = static_cast<uint8_t>((ls & 0xF) | ((lm & 0xF) << 4));
-      y.scales[j - 4] = static_cast<uint8_t>(y.scales[j - 4] | ((ls >> 4) << 6));
-      y.scales[j] = static_cast<uint8_t>(y.scales[j] | ((lm >> 4) << 6));
-    }
+    ref::put_scale_min_k4(j, ls, lm, y.scales);
   }
   y.d = fp32_to_fp16(d_block);
   y.dmin = fp32_to_fp16(m_block);
@@ -476,85 +385,52 @@ void q6_K_row(const float* x, BlockQ6_K* y, int64_t n, const float* qw) {
         max_scale = scale;
       }
     }
-    if (max_abs_scale < kGroupMaxEps) {
-      std::memset(&y[i], 0, sizeof(BlockQ6_K));
-      y[i].d = fp32_to_fp16(0.0f);
-      continue;
-    }
-    const float iscale = -128.0f / max_scale;
-    y[i].d = fp32_to_fp16(1.0f / iscale);
-    for (int ib = 0; ib < kQK_K / 16; ++ib) {
-      y[i].scales[ib] = static_cast<int8_t>(std::min(127, nearest_int(iscale * scales[ib])));
-    }
-    for (int j = 0; j < kQK_K / 16; ++j) {
-      const float d = fp16_to_fp32(y[i].d) * to_f(y[i].scales[j]);
-      if (d == 0.0f) continue;
-      for (int ii = 0; ii < 16; ++ii) {
-        L[16 * j + ii] = static_cast<int8_t>(std::clamp(nearest_int(x[16 * j + ii] / d), -32, 31) + 32);
-      }
-    }
-    uint8_t* ql = y[i].ql;
-    uint8_t* qh = y[i].qh;
-    for (int j = 0; j < kQK_K; j += 128, ql += 64, qh += 32) {
-      for (int l = 0; l < 32; ++l) {
-        const int q1 = L[j + l] & 0xF, q2 = L[j + l + 32] & 0xF, q3 = L[j + l + 64] & 0xF, q4 = L[j + l + 96] & 0xF;
-        ql[l] = static_cast<uint8_t>(q1 | (q3 << 4));
-        ql[l + 32] = static_cast<uint8_t>(q2 | (q4 << 4));
-        qh[l] = static_cast<uint8_t>((L[j + l] >> 4) | ((L[j + l + 32] >> 4) << 2) | ((L[j + l + 64] >> 4) << 4) |
-                                     ((L[j + l + 96] >> 4) << 6));
-      }
-    }
+    ref::encode_q6_K(x, scales, max_scale, max_abs_scale, L, y[i]);
   }
 }
 
-template <class Block>
-Block* blocks(void* p) {
-  return static_cast<Block*>(p);
+// The typed row quantizers above behind one signature, for the dispatch table below.
+using WeightedRowFn = void (*)(const float* x, void* y, int64_t n, const float* qw);
+
+template <class Block, void (*Row)(const float*, Block*, int64_t, const float*)>
+void untyped_row(const float* x, void* y, int64_t n, const float* qw) {
+  Row(x, static_cast<Block*>(y), n, qw);
+}
+
+// The weighted quantizer of type t, or nullptr where ggml ignores importance weights.
+WeightedRowFn weighted_row_fn(GgmlType t) {
+  switch (t) {
+    case GgmlType::Q4_0:
+      return untyped_row<BlockQ4_0, q4_0_row>;
+    case GgmlType::Q4_1:
+      return untyped_row<BlockQ4_1, q4_1_row>;
+    case GgmlType::Q5_0:
+      return untyped_row<BlockQ5_0, q5_0_row>;
+    case GgmlType::Q5_1:
+      return untyped_row<BlockQ5_1, q5_1_row>;
+    case GgmlType::Q2_K:
+      return untyped_row<BlockQ2_K, q2_K_row>;
+    case GgmlType::Q3_K:
+      return untyped_row<BlockQ3_K, q3_K_row>;
+    case GgmlType::Q4_K:
+      return untyped_row<BlockQ4_K, q4_K_row>;
+    case GgmlType::Q5_K:
+      return untyped_row<BlockQ5_K, q5_K_row>;
+    case GgmlType::Q6_K:
+      return untyped_row<BlockQ6_K, q6_K_row>;
+    default:
+      return nullptr;
+  }
 }
 
 }  // namespace
 
-bool uses_importance_weights(GgmlType t) {
-  switch (t) {
-    case GgmlType::Q4_0:
-    case GgmlType::Q4_1:
-    case GgmlType::Q5_0:
-    case GgmlType::Q5_1:
-    case GgmlType::Q2_K:
-    case GgmlType::Q3_K:
-    case GgmlType::Q4_K:
-    case GgmlType::Q5_K:
-    case GgmlType::Q6_K:
-      return true;
-    default:
-      return false;
-  }
-}
+bool uses_importance_weights(GgmlType t) { return weighted_row_fn(t) != nullptr; }
 
 void quantize_row_weighted(GgmlType t, const float* src, void* dst, int64_t n, const float* weights) {
-  if (weights == nullptr || !uses_importance_weights(t)) return quantize_row(t, src, dst, n);
-  switch (t) {
-    case GgmlType::Q4_0:
-      return q4_0_row(src, blocks<BlockQ4_0>(dst), n, weights);
-    case GgmlType::Q4_1:
-      return q4_1_row(src, blocks<BlockQ4_1>(dst), n, weights);
-    case GgmlType::Q5_0:
-      return q5_0_row(src, blocks<BlockQ5_0>(dst), n, weights);
-    case GgmlType::Q5_1:
-      return q5_1_row(src, blocks<BlockQ5_1>(dst), n, weights);
-    case GgmlType::Q2_K:
-      return q2_K_row(src, blocks<BlockQ2_K>(dst), n, weights);
-    case GgmlType::Q3_K:
-      return q3_K_row(src, blocks<BlockQ3_K>(dst), n, weights);
-    case GgmlType::Q4_K:
-      return q4_K_row(src, blocks<BlockQ4_K>(dst), n, weights);
-    case GgmlType::Q5_K:
-      return q5_K_row(src, blocks<BlockQ5_K>(dst), n, weights);
-    case GgmlType::Q6_K:
-      return q6_K_row(src, blocks<BlockQ6_K>(dst), n, weights);
-    default:
-      return quantize_row(t, src, dst, n);
-  }
+  const WeightedRowFn row = weighted_row_fn(t);
+  if (weights == nullptr || row == nullptr) return quantize_row(t, src, dst, n);
+  row(src, dst, n, weights);
 }
 
 }  // namespace pocket
