@@ -6,6 +6,7 @@
 
 #include "kernels/ops.h"
 #include "media/audio_tower.h"
+#include "media/mmproj.h"
 #include "tensor/quants.h"
 
 namespace pocket {
@@ -27,23 +28,11 @@ Result<AudioUnifiedProjector> AudioUnifiedProjector::load(const GgufFile& f) {
   if (*n_text == 0 || *n_text > (1u << 16)) {
     return Error{f.path() + ": clip.audio.projection_dim = " + std::to_string(*n_text) + " is out of range"};
   }
-  const std::string name = "mm.a.input_projection.weight";
-  const GgufTensorInfo* t = f.find_tensor(name);
-  const std::vector<int64_t> want = {kUnifiedAudioFrame, static_cast<int64_t>(*n_text)};
-  auto shape = [](const std::vector<int64_t>& ne) {
-    std::string s = "{";
-    for (size_t i = 0; i < ne.size(); ++i) s += (i ? ", " : "") + std::to_string(ne[i]);
-    return s + "}";
-  };
-  if (!t) return Error{f.path() + ": missing audio tensor '" + name + "' (expected shape " + shape(want) + ")"};
-  if (t->ne != want) {
-    return Error{f.path() + ": audio tensor '" + name + "' has shape " + shape(t->ne) + ", expected " + shape(want)};
-  }
-  if (!traits(t->type).is_weight_type) {
-    return Error{f.path() + ": audio tensor '" + name + "' has type " + std::string(traits(t->type).name) +
-                 ", which is not a weight type"};
-  }
-  return AudioUnifiedProjector({t->type, t->data, want[0], want[1], row_size(t->type, want[0])});
+  MmprojTensorLoader ld(f, "audio tensor");
+  const WeightMatrix proj =
+      ld.matrix("mm.a.input_projection.weight", kUnifiedAudioFrame, static_cast<int64_t>(*n_text));
+  if (ld.failed()) return Error{ld.error()};
+  return AudioUnifiedProjector(proj);
 }
 
 Result<std::vector<float>> AudioUnifiedProjector::encode(std::span<const float> samples, ThreadPool& pool) const {

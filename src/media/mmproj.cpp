@@ -3,16 +3,8 @@
 #include <cmath>
 #include <limits>
 
-#include "tensor/quants.h"
-
 namespace pocket {
 namespace {
-
-std::string shape_str(const std::vector<int64_t>& ne) {
-  std::string s = "{";
-  for (size_t i = 0; i < ne.size(); ++i) s += (i ? ", " : "") + std::to_string(ne[i]);
-  return s + "}";
-}
 
 // Reads an optional unsigned key; a present key of the wrong type is an error.
 Status read_uint(const GgufFile& f, std::string_view key, int64_t& out, bool required) {
@@ -162,73 +154,6 @@ std::string_view audio_projector_name(AudioProjector p) {
       break;
   }
   return "none";
-}
-
-Status MmprojTensorLoader::status() const {
-  if (failed()) return Error{error_};
-  return {};
-}
-
-void MmprojTensorLoader::fail(std::string msg) {
-  if (!failed()) error_ = std::move(msg);
-}
-
-const GgufTensorInfo* MmprojTensorLoader::get(const std::string& name, const std::vector<int64_t>& ne, bool required) {
-  if (failed()) return nullptr;
-  const GgufTensorInfo* t = f_.find_tensor(name);
-  if (!t) {
-    if (required) fail(f_.path() + ": missing tensor '" + name + "' (expected shape " + shape_str(ne) + ")");
-    return nullptr;
-  }
-  if (t->ne != ne) {
-    fail(f_.path() + ": tensor '" + name + "' has shape " + shape_str(t->ne) + ", expected " + shape_str(ne));
-    return nullptr;
-  }
-  if (!traits(t->type).is_weight_type) {
-    fail(f_.path() + ": tensor '" + name + "' has type " + std::string(traits(t->type).name) +
-         ", which is not a weight type");
-    return nullptr;
-  }
-  return t;
-}
-
-WeightMatrix MmprojTensorLoader::matrix(const std::string& name, int64_t cols, int64_t rows, bool required) {
-  const GgufTensorInfo* t = get(name, {cols, rows}, required);
-  if (!t) return {};
-  return {t->type, t->data, cols, rows, row_size(t->type, cols)};
-}
-
-WeightMatrix MmprojTensorLoader::matrix_nd(const std::string& name, const std::vector<int64_t>& ne, int64_t rows,
-                                           bool required) {
-  const GgufTensorInfo* t = get(name, ne, required);
-  if (!t) return {};
-  const int64_t cols = t->n_elements() / rows;
-  if (cols * rows != t->n_elements() || cols % traits(t->type).block_size != 0) {
-    fail(f_.path() + ": tensor '" + name + "' cannot be viewed as " + std::to_string(rows) + " rows");
-    return {};
-  }
-  return {t->type, t->data, cols, rows, row_size(t->type, cols)};
-}
-
-std::vector<float> MmprojTensorLoader::floats(const std::string& name, const std::vector<int64_t>& ne, bool required) {
-  const GgufTensorInfo* t = get(name, ne, required);
-  if (!t) return {};
-  std::vector<float> out(static_cast<size_t>(t->n_elements()));
-  // Rows of ne[0] values (quantized types are blocked along ne[0]).
-  const int64_t cols = ne.empty() ? 1 : ne[0];
-  const size_t rb = row_size(t->type, cols);
-  for (int64_t r = 0; r < t->n_rows(); ++r) dequantize_row(t->type, t->data + r * rb, out.data() + r * cols, cols);
-  return out;
-}
-
-float MmprojTensorLoader::scalar(const std::string& name, float fallback) {
-  std::vector<float> v = floats(name, {1}, /*required=*/false);
-  if (v.empty()) return fallback;
-  if (std::isnan(v[0])) {
-    fail(f_.path() + ": tensor '" + name + "' is NaN");
-    return fallback;
-  }
-  return v[0];
 }
 
 ClipBounds load_clip_bounds(MmprojTensorLoader& ld, const std::string& base) {

@@ -13,6 +13,7 @@
 #include "common/result.h"
 #include "format/gguf.h"
 #include "kernels/matmul.h"
+#include "model/tensor_loader.h"
 
 namespace pocket {
 
@@ -52,37 +53,9 @@ struct MmprojAudioHparams {
   float eps_as_written = 1e-6f;
 };
 
-// Resolves tensors of one GGUF file by name and checks their shapes (ggml order, ne[0] fastest).
-// The first problem is kept (the error names the file, the tensor, the expected and actual shape);
-// later calls then return empty results, so a loader can request everything and check once.
-class MmprojTensorLoader {
- public:
-  explicit MmprojTensorLoader(const GgufFile& f) : f_(f) {}
-  bool failed() const { return !error_.empty(); }
-  Status status() const;
-
-  // The tensor with exactly shape `ne`; nullptr (and, if required, an error) when absent.
-  const GgufTensorInfo* get(const std::string& name, const std::vector<int64_t>& ne, bool required = true);
-  // A 2-D weight {cols, rows} (any weight type) usable with matmul(). Empty when absent and optional.
-  WeightMatrix matrix(const std::string& name, int64_t cols, int64_t rows, bool required = true);
-  // A weight whose ne has more than two dimensions, viewed as a matrix of `rows` rows of
-  // product(ne[0..]) / rows values (e.g. the conv-layout patch embedding [16,16,3,d] as {768, d}).
-  WeightMatrix matrix_nd(const std::string& name, const std::vector<int64_t>& ne, int64_t rows, bool required = true);
-  // Any tensor of shape `ne`, dequantized to f32 (norm weights, tables, conv kernels).
-  std::vector<float> floats(const std::string& name, const std::vector<int64_t>& ne, bool required = true);
-  std::vector<float> vec(const std::string& name, int64_t n, bool required = true) {
-    return floats(name, {n}, required);
-  }
-  // A one-element tensor (clip scalars, out_scale); `fallback` when absent.
-  float scalar(const std::string& name, float fallback);
-
-  const GgufFile& file() const { return f_; }
-
- private:
-  void fail(std::string msg);
-  const GgufFile& f_;
-  std::string error_;
-};
+// The mmproj tensors are looked up like the text model's (model/tensor_loader.h): by name, with
+// shape and type checks, keeping the first problem.
+using MmprojTensorLoader = TensorLoader;
 
 // Clamp bounds of one clippable linear (spec §2.6): y = clamp(W · clamp(x, in_min, in_max), out_min,
 // out_max). Bounds that are absent from the file are ±infinity (no clamp).

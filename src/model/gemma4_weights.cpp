@@ -1,66 +1,18 @@
 #include "model/gemma4_weights.h"
 
+#include "model/tensor_loader.h"
 #include "tensor/quants.h"
 
 namespace pocket {
 namespace {
 
-std::string shape_str(const std::vector<int64_t>& ne) {
-  std::string s = "{";
-  for (size_t i = 0; i < ne.size(); ++i) s += (i ? ", " : "") + std::to_string(ne[i]);
-  return s + "}";
+// A 3-D expert tensor {cols, rows, n_expert} as one matrix of n_expert * rows rows.
+ExpertWeights experts(TensorLoader& ld, const std::string& name, int64_t cols, int64_t rows, int64_t n_expert,
+                      bool required = true) {
+  const GgufTensorInfo* t = ld.get(name, {cols, rows, n_expert}, required);
+  if (!t) return {};
+  return {{t->type, t->data, cols, rows * n_expert, row_size(t->type, cols)}, rows};
 }
-
-// Resolves tensors by name and checks their shapes; the first problem is kept in `error`.
-class TensorLoader {
- public:
-  explicit TensorLoader(const GgufFile& f) : f_(f) {}
-  bool failed() const { return !error_.empty(); }
-  const std::string& error() const { return error_; }
-
-  const GgufTensorInfo* get(const std::string& name, const std::vector<int64_t>& ne, bool required) {
-    if (failed()) return nullptr;
-    const GgufTensorInfo* t = f_.find_tensor(name);
-    if (!t) {
-      if (required) error_ = f_.path() + ": missing tensor '" + name + "' (expected shape " + shape_str(ne) + ")";
-      return nullptr;
-    }
-    if (t->ne != ne) {
-      error_ = f_.path() + ": tensor '" + name + "' has shape " + shape_str(t->ne) + ", expected " + shape_str(ne);
-      return nullptr;
-    }
-    if (!traits(t->type).is_weight_type) {
-      error_ = f_.path() + ": tensor '" + name + "' has type " + std::string(traits(t->type).name) +
-               ", which is not a weight type";
-      return nullptr;
-    }
-    return t;
-  }
-
-  WeightMatrix matrix(const std::string& name, int64_t cols, int64_t rows, bool required = true) {
-    const GgufTensorInfo* t = get(name, {cols, rows}, required);
-    if (!t) return {};
-    return {t->type, t->data, cols, rows, row_size(t->type, cols)};
-  }
-
-  ExpertWeights experts(const std::string& name, int64_t cols, int64_t rows, int64_t n_expert, bool required = true) {
-    const GgufTensorInfo* t = get(name, {cols, rows, n_expert}, required);
-    if (!t) return {};
-    return {{t->type, t->data, cols, rows * n_expert, row_size(t->type, cols)}, rows};
-  }
-
-  std::vector<float> vec(const std::string& name, int64_t n, bool required = true) {
-    const GgufTensorInfo* t = get(name, {n}, required);
-    if (!t) return {};
-    std::vector<float> out(static_cast<size_t>(n));
-    dequantize_row(t->type, t->data, out.data(), n);
-    return out;
-  }
-
- private:
-  const GgufFile& f_;
-  std::string error_;
-};
 
 }  // namespace
 
@@ -128,12 +80,12 @@ Result<Gemma4Weights> load_gemma4_weights(const GgufFile& f, Gemma4Config& cfg) 
         lw.pre_ffw_norm_2 = ld.vec(p + "pre_ffw_norm_2.weight", H);
         lw.post_ffw_norm_1 = ld.vec(p + "post_ffw_norm_1.weight", H);
         lw.post_ffw_norm_2 = ld.vec(p + "post_ffw_norm_2.weight", H);
-        lw.gate_up_exps = ld.experts(p + "ffn_gate_up_exps.weight", H, 2 * I, E, /*required=*/false);
+        lw.gate_up_exps = experts(ld, p + "ffn_gate_up_exps.weight", H, 2 * I, E, /*required=*/false);
         if (lw.gate_up_exps.empty()) {
-          lw.gate_exps = ld.experts(p + "ffn_gate_exps.weight", H, I, E);
-          lw.up_exps = ld.experts(p + "ffn_up_exps.weight", H, I, E);
+          lw.gate_exps = experts(ld, p + "ffn_gate_exps.weight", H, I, E);
+          lw.up_exps = experts(ld, p + "ffn_up_exps.weight", H, I, E);
         }
-        lw.down_exps = ld.experts(p + "ffn_down_exps.weight", I, H, E);
+        lw.down_exps = experts(ld, p + "ffn_down_exps.weight", I, H, E);
       }
     }
     if (P > 0) {
