@@ -2,9 +2,7 @@
 // Gemma 4 loader: each must either load or fail with a message, never crash.
 #include <gtest/gtest.h>
 
-#include <filesystem>
-#include <fstream>
-
+#include "common/corpus_test_util.h"
 #include "format/gguf.h"
 #include "model/gemma4_config.h"
 #include "model/gemma4_weights.h"
@@ -13,14 +11,9 @@ namespace pocket {
 namespace {
 
 TEST(GgufCorpus, EveryCorpusFileParsesOrFailsCleanly) {
-  const std::filesystem::path dir = std::filesystem::path(POCKET_SOURCE_DIR) / "tests/corpus/gguf";
-  ASSERT_TRUE(std::filesystem::is_directory(dir)) << dir;
   int n = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
-    if (!entry.is_regular_file()) continue;
-    std::ifstream in(entry.path(), std::ios::binary);
-    std::vector<uint8_t> bytes{std::istreambuf_iterator<char>(in), {}};
-    auto f = GgufFile::parse(bytes, entry.path().filename().string());
+  for (const test::CorpusFile& file : test::read_corpus("gguf")) {
+    auto f = GgufFile::parse(file.bytes, file.name);
     if (!f) {
       EXPECT_FALSE(f.error().message.empty());
     } else if (auto cfg = load_gemma4_config(*f)) {

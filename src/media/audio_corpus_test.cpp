@@ -4,9 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <filesystem>
-#include <fstream>
 
+#include "common/corpus_test_util.h"
 #include "media/audio_clips.h"
 #include "media/audio_decode.h"
 
@@ -14,18 +13,13 @@ namespace pocket::media {
 namespace {
 
 TEST(AudioCorpus, EveryCorpusFileDecodesOrFailsCleanly) {
-  const std::filesystem::path dir = std::filesystem::path(POCKET_SOURCE_DIR) / "tests/corpus/audio";
-  ASSERT_TRUE(std::filesystem::is_directory(dir)) << dir;
   int seeds = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
-    if (!entry.is_regular_file()) continue;
-    std::ifstream in(entry.path(), std::ios::binary);
-    std::vector<uint8_t> bytes{std::istreambuf_iterator<char>(in), {}};
-    const std::string name = entry.path().filename().string();
+  for (const test::CorpusFile& file : test::read_corpus("audio")) {
+    const std::string& name = file.name;
     AudioDecodeOptions options;
     options.max_seconds = 20.0;  // as the fuzzer
-    auto audio = decode_audio_memory(bytes, name, options);
-    if (name.rfind("seed", 0) == 0) {
+    auto audio = decode_audio_memory(file.bytes, name, options);
+    if (file.is_seed()) {
       ++seeds;
       ASSERT_TRUE(audio.ok()) << audio.error().message;
     }

@@ -2,9 +2,7 @@
 // preprocessing: each must decode or fail with a message, never crash; the seeds must all decode.
 #include <gtest/gtest.h>
 
-#include <filesystem>
-#include <fstream>
-
+#include "common/corpus_test_util.h"
 #include "media/image_decode.h"
 #include "media/image_preprocess.h"
 
@@ -12,16 +10,11 @@ namespace pocket::media {
 namespace {
 
 TEST(ImageCorpus, EveryCorpusFileDecodesOrFailsCleanly) {
-  const std::filesystem::path dir = std::filesystem::path(POCKET_SOURCE_DIR) / "tests/corpus/image";
-  ASSERT_TRUE(std::filesystem::is_directory(dir)) << dir;
   int seeds = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
-    if (!entry.is_regular_file()) continue;
-    std::ifstream in(entry.path(), std::ios::binary);
-    std::vector<uint8_t> bytes{std::istreambuf_iterator<char>(in), {}};
-    auto img = decode_image_memory(bytes);
-    const std::string name = entry.path().filename().string();
-    if (name.rfind("seed", 0) == 0) {
+  for (const test::CorpusFile& file : test::read_corpus("image")) {
+    const std::string& name = file.name;
+    auto img = decode_image_memory(file.bytes);
+    if (file.is_seed()) {
       ++seeds;
       ASSERT_TRUE(img.ok()) << name << ": " << img.error().message;
     }

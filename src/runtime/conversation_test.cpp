@@ -5,39 +5,21 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <memory>
+#include <string>
+
+#include "runtime/test_vocab.h"
 
 namespace pocket {
 namespace {
 
 // A small gemma4-style vocabulary: specials at their real ids where they fit, byte tokens, a few words.
 Tokenizer small_tokenizer() {
-  TokenizerVocab v;
-  v.tokens.assign(600, "");
-  v.types.assign(600, static_cast<int32_t>(TokenType::kNormal));
-  for (int i = 0; i < 600; ++i) v.tokens[i] = "<unused" + std::to_string(i) + ">";
-  auto set = [&](int id, std::string text, TokenType t) {
-    v.tokens[id] = std::move(text);
-    v.types[id] = static_cast<int32_t>(t);
-  };
-  set(0, "<pad>", TokenType::kControl);
-  set(1, "<eos>", TokenType::kControl);
-  set(2, "<bos>", TokenType::kControl);
+  test::SmallVocab sv;
+  const auto set = [&](int id, std::string text, TokenType t) { sv.set(id, std::move(text), t); };
   set(3, "<unk>", TokenType::kControl);
   set(100, "<|channel>", TokenType::kUserDefined);
   set(101, "<channel|>", TokenType::kUserDefined);
-  set(105, "<|turn>", TokenType::kControl);
-  set(106, "<turn|>", TokenType::kControl);
-  set(107, "\n", TokenType::kNormal);
-  for (int b = 0; b < 256; ++b) {
-    char buf[8];
-    std::snprintf(buf, sizeof buf, "<0x%02X>", b);
-    set(238 + b, buf, TokenType::kByte);
-  }
-  set(500, "user", TokenType::kNormal);
-  set(501, "model", TokenType::kNormal);
-  set(502, "Hi", TokenType::kNormal);
   set(503, "system", TokenType::kNormal);
   set(504, "H", TokenType::kNormal);
   set(505, "i", TokenType::kNormal);
@@ -54,12 +36,8 @@ Tokenizer small_tokenizer() {
   set(512, "mo", TokenType::kNormal);
   set(513, "mod", TokenType::kNormal);
   set(514, "mode", TokenType::kNormal);
-  v.merges = {"H i", "u s", "us e", "use r", "m o", "mo d", "mod e", "mode l"};
-  v.bos = 2;
-  v.eos = 1;
-  auto t = Tokenizer::from_vocab(std::move(v));
-  EXPECT_TRUE(t.ok()) << (t.ok() ? "" : t.error().message);
-  return std::move(t).value();
+  sv.v.merges = {"H i", "u s", "us e", "use r", "m o", "mo d", "mod e", "mode l"};
+  return std::move(sv).build();
 }
 
 TEST(ChatPromptTokens, UserTextIsNeverParsedAsControlTokens) {

@@ -4,11 +4,12 @@
 // hand for a small vocabulary whose digits, ':' and '▁' are single tokens without merges.
 #include <gtest/gtest.h>
 
-#include <cstdio>
 #include <memory>
+#include <string>
 
 #include "runtime/conversation.h"
 #include "runtime/media_prompt.h"
+#include "runtime/test_vocab.h"
 
 namespace pocket {
 namespace {
@@ -17,40 +18,15 @@ constexpr int32_t kImageBegin = 520, kImageSoft = 521, kImageEnd = 522, kVideoSo
 constexpr int32_t kDigit0 = 530, kColon = 540, kSpace = 541;  // "0".."9" = 530..539, ":" , "▁"
 
 Tokenizer video_tokenizer() {
-  TokenizerVocab v;
-  v.tokens.assign(600, "");
-  v.types.assign(600, static_cast<int32_t>(TokenType::kNormal));
-  for (int i = 0; i < 600; ++i) v.tokens[i] = "<unused" + std::to_string(i) + ">";
-  auto set = [&](int id, std::string text, TokenType t) {
-    v.tokens[id] = std::move(text);
-    v.types[id] = static_cast<int32_t>(t);
-  };
-  set(0, "<pad>", TokenType::kControl);
-  set(1, "<eos>", TokenType::kControl);
-  set(2, "<bos>", TokenType::kControl);
-  set(105, "<|turn>", TokenType::kControl);
-  set(106, "<turn|>", TokenType::kControl);
-  set(107, "\n", TokenType::kNormal);
-  for (int b = 0; b < 256; ++b) {
-    char buf[8];
-    std::snprintf(buf, sizeof buf, "<0x%02X>", b);
-    set(238 + b, buf, TokenType::kByte);
-  }
-  set(500, "user", TokenType::kNormal);
-  set(501, "model", TokenType::kNormal);
-  set(502, "Hi", TokenType::kNormal);
-  set(kImageBegin, "<|image>", TokenType::kControl);
-  set(kImageSoft, "<|image|>", TokenType::kControl);
-  set(kImageEnd, "<image|>", TokenType::kControl);
-  set(kVideoSoft, "<|video|>", TokenType::kControl);
-  for (int d = 0; d < 10; ++d) set(kDigit0 + d, std::string(1, static_cast<char>('0' + d)), TokenType::kNormal);
-  set(kColon, ":", TokenType::kNormal);
-  set(kSpace, "\xE2\x96\x81", TokenType::kNormal);
-  v.bos = 2;
-  v.eos = 1;
-  auto t = Tokenizer::from_vocab(std::move(v));
-  EXPECT_TRUE(t.ok()) << (t.ok() ? "" : t.error().message);
-  return std::move(t).value();
+  test::SmallVocab sv;
+  sv.set(kImageBegin, "<|image>", TokenType::kControl);
+  sv.set(kImageSoft, "<|image|>", TokenType::kControl);
+  sv.set(kImageEnd, "<image|>", TokenType::kControl);
+  sv.set(kVideoSoft, "<|video|>", TokenType::kControl);
+  for (int d = 0; d < 10; ++d) sv.set(kDigit0 + d, std::string(1, static_cast<char>('0' + d)), TokenType::kNormal);
+  sv.set(kColon, ":", TokenType::kNormal);
+  sv.set(kSpace, "\xE2\x96\x81", TokenType::kNormal);
+  return std::move(sv).build();
 }
 
 int32_t dg(int d) { return kDigit0 + d; }
