@@ -12,18 +12,12 @@
 set -euo pipefail
 pocket="$1" check="$2" work="$3" short="$4" long="$5" tol="$6" variant="${7:-e2b}"
 root="$(cd "$(dirname "$0")/../.." && pwd)"
+. "$root/tests/common/e2e_lib.sh"
 mkdir -p "$work"
 model="$work/$variant-tiny-f32-gemma-vocab.gguf"
 mm="$work/$variant-tiny-audio.mmproj.gguf"
 mm_vision="$work/e2b-tiny-vision-only.mmproj.gguf"
-if [ "$variant" = e2b ]; then
-  bash "$root/tests/cli/make_model.sh" "$pocket" "$model" >/dev/null 2>&1
-elif [ ! -s "$model" ]; then
-  tokenizer_json="$(bash "$root/scripts/fetch_tokenizer.sh" | tail -n 1)"
-  "$pocket" synth --variant "$variant" --size tiny --type f32 -o "$model.base.gguf" >/dev/null 2>&1
-  "$pocket" vocab-import --tokenizer-json "$tokenizer_json" --gemma4-names -m "$model.base.gguf" -o "$model" >/dev/null 2>&1
-  rm -f "$model.base.gguf"
-fi
+bash "$root/tests/cli/make_model.sh" "$pocket" "$model" "$variant" >/dev/null 2>&1
 [ -s "$mm" ] || "$pocket" synth-mmproj --variant "$variant" --size tiny --audio --no-vision -q -o "$mm"
 [ -s "$mm_vision" ] || "$pocket" synth-mmproj --variant e2b --size tiny -q -o "$mm_vision"
 
@@ -44,21 +38,6 @@ for rec in "$short" "$long"; do
 done
 
 # Bad input: exit status 1 (no crash), one line on stderr naming the problem.
-expect_error() {
-  local want="$1"
-  shift
-  set +e
-  "$@" >/dev/null 2>"$work/err.txt"
-  local rc=$?
-  set -e
-  if [ "$rc" -ne 1 ] || ! grep -q -- "$want" "$work/err.txt" || [ "$(wc -l <"$work/err.txt")" -ne 1 ]; then
-    echo "expected exit 1 and one line containing '$want' from: $*"
-    echo "got exit $rc:"
-    cat "$work/err.txt"
-    exit 1
-  fi
-  echo "error ok: $(cat "$work/err.txt")"
-}
 expect_error "--mmproj" "$pocket" run -m "$model" --audio "$short" -p "$prompt" -n 1
 expect_error "no audio encoder" "$pocket" run -m "$model" --mmproj "$mm_vision" --audio "$short" -p "$prompt" -n 1
 expect_error "$work/missing.wav" "$pocket" run -m "$model" --mmproj "$mm" --audio "$work/missing.wav" -p "$prompt" -n 1

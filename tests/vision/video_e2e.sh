@@ -5,16 +5,10 @@
 set -euo pipefail
 pocket=$1 check=$2 python=$3 variant=$4 tol=$5 work=$6
 root="$(cd "$(dirname "$0")/../.." && pwd)"
+. "$root/tests/common/e2e_lib.sh"
 mkdir -p "$work"
 model="$work/$variant-tiny-f32-gemma-vocab.gguf" mmproj="$work/mmproj-$variant.gguf" frames="$work/frames"
-if [ "$variant" = e2b ]; then
-  bash "$root/tests/cli/make_model.sh" "$pocket" "$model" >/dev/null 2>&1
-elif [ ! -s "$model" ]; then
-  tokenizer_json="$(bash "$root/scripts/fetch_tokenizer.sh" | tail -n 1)"
-  "$pocket" synth --variant "$variant" --size tiny --type f32 -o "$model.base.gguf" >/dev/null 2>&1
-  "$pocket" vocab-import --tokenizer-json "$tokenizer_json" --gemma4-names -m "$model.base.gguf" -o "$model" >/dev/null 2>&1
-  rm -f "$model.base.gguf"
-fi
+bash "$root/tests/cli/make_model.sh" "$pocket" "$model" "$variant" >/dev/null 2>&1
 [ -s "$mmproj" ] || "$pocket" synth-mmproj --variant "$variant" --size tiny --seed 3 -q -o "$mmproj"
 # Three frames: two 16:9 and one portrait, smooth gradients with noise (PNG).
 rm -rf "$frames" && mkdir -p "$frames"
@@ -41,21 +35,6 @@ fps=0.5  # frames at 00:00, 00:02, 00:04
 cmp "$work/ids-$variant.txt" "$work/ids-frames.txt" || { echo "--frame and --video prompts differ"; exit 1; }
 
 # Bad input: exit status 1 (no crash), one line on stderr naming the problem.
-expect_error() {
-  local want="$1"
-  shift
-  set +e
-  "$@" >/dev/null 2>"$work/err.txt"
-  local rc=$?
-  set -e
-  if [ "$rc" -ne 1 ] || ! grep -q -- "$want" "$work/err.txt" || [ "$(wc -l <"$work/err.txt")" -ne 1 ]; then
-    echo "expected exit 1 and one line containing '$want' from: $*"
-    echo "got exit $rc:"
-    cat "$work/err.txt"
-    exit 1
-  fi
-  echo "error ok: $(cat "$work/err.txt")"
-}
 mkdir -p "$work/empty" && rm -f "$work/empty"/*
 head -c 3000 /dev/urandom >"$work/noise.png"
 expect_error "--mmproj" "$pocket" run -m "$model" --video "$frames" -p "$prompt" -n 1
