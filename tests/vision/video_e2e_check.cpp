@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "../common/e2e_check_util.h"
 #include "media/video_frames.h"
 #include "media/vision_image.h"
 #include "model/gemma4_model.h"
@@ -32,32 +33,9 @@
 #include "text/chat_options.h"
 #include "text/tokenizer.h"
 
-namespace {
-
-int fail(const std::string& msg) {
-  std::fprintf(stderr, "FAIL: %s\n", msg.c_str());
-  return 1;
-}
-
-std::vector<std::vector<int32_t>> read_id_lines(const std::string& path) {
-  std::ifstream in(path);
-  std::vector<std::vector<int32_t>> lines;
-  for (std::string line; std::getline(in, line);) {
-    std::vector<int32_t> ids;
-    std::stringstream ss(line);
-    for (std::string item; std::getline(ss, item, ',');) ids.push_back(std::stoi(item));
-    lines.push_back(std::move(ids));
-  }
-  return lines;
-}
-
-double max_abs_diff(const std::vector<float>& a, const std::vector<float>& b, size_t begin, size_t end) {
-  double m = 0.0;
-  for (size_t i = begin; i < end; ++i) m = std::max(m, std::fabs(static_cast<double>(a[i]) - b[i]));
-  return m;
-}
-
-}  // namespace
+using pocket::e2e::fail;
+using pocket::e2e::max_abs_diff;
+using pocket::e2e::read_id_lines;
 
 int main(int argc, char** argv) {
   using namespace pocket;

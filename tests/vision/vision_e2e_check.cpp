@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "../common/e2e_check_util.h"
 #include "media/vision_image.h"
 #include "model/gemma4_model.h"
 #include "pocket/engine.h"
@@ -31,41 +32,10 @@
 #include "text/chat_options.h"
 #include "text/tokenizer.h"
 
-namespace {
-
-int fail(const std::string& msg) {
-  std::fprintf(stderr, "FAIL: %s\n", msg.c_str());
-  return 1;
-}
-
-std::vector<int32_t> read_first_id_line(const std::string& path) {
-  std::ifstream in(path);
-  std::string line;
-  std::getline(in, line);
-  std::vector<int32_t> ids;
-  std::stringstream ss(line);
-  std::string item;
-  while (std::getline(ss, item, ',')) ids.push_back(std::stoi(item));
-  return ids;
-}
-
-std::vector<float> read_floats(const std::string& path) {
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in) return {};
-  const auto bytes = static_cast<size_t>(in.tellg());
-  std::vector<float> v(bytes / sizeof(float));
-  in.seekg(0);
-  in.read(reinterpret_cast<char*>(v.data()), static_cast<std::streamsize>(v.size() * sizeof(float)));
-  return v;
-}
-
-double max_abs_diff(const std::vector<float>& a, const std::vector<float>& b, size_t begin, size_t end) {
-  double m = 0.0;
-  for (size_t i = begin; i < end; ++i) m = std::max(m, std::fabs(static_cast<double>(a[i]) - b[i]));
-  return m;
-}
-
-}  // namespace
+using pocket::e2e::fail;
+using pocket::e2e::max_abs_diff;
+using pocket::e2e::read_first_id_line;
+using pocket::e2e::read_floats;
 
 int main(int argc, char** argv) {
   using namespace pocket;
