@@ -10,19 +10,7 @@ mkdir -p "$work"
 "$pocket" convert "$work/good" -o "$work/good.gguf" -q  # the unbroken checkpoint converts
 
 fails=0
-# expect NAME EXPECTED_SUBSTRING COMMAND...
-expect() {
-  local name="$1" want="$2"; shift 2
-  local out="$work/$name.gguf" status=0
-  "$@" 2>"$work/$name.err" >/dev/null || status=$?
-  local lines; lines=$(wc -l <"$work/$name.err")
-  if [ "$status" -ne 1 ] || [ "$lines" -ne 1 ] || ! grep -qF -- "$want" "$work/$name.err" ||
-     ! grep -q '^pocket: error: ' "$work/$name.err" || ls "$work" | grep -q '\.partial$' || [ -e "$out" ]; then
-    echo "FAIL $name (exit $status, $lines line(s)):"; cat "$work/$name.err"; fails=$((fails + 1))
-  else
-    echo "ok   $name: $(cat "$work/$name.err")"
-  fi
-}
+. "$(dirname "$0")/expect_error_no_output.sh"  # expect NAME EXPECTED_SUBSTRING COMMAND...
 # breakage: copy the good checkpoint, apply a sed/shell edit
 broken() { rm -rf "$work/$1"; cp -r "$work/good" "$work/$1"; }
 

@@ -14,19 +14,7 @@ echo "too short" >"$work/short.txt"
 "$pocket" quantize "$work/e2b.gguf" "$work/good.gguf" q4_k_m -q --imatrix "$work/e2b.imatrix.gguf"  # the good pair works
 
 fails=0
-# expect NAME EXPECTED_SUBSTRING COMMAND...   (the command's output file must be $work/NAME.gguf)
-expect() {
-  local name="$1" want="$2"; shift 2
-  local out="$work/$name.gguf" status=0
-  "$@" 2>"$work/$name.err" >/dev/null || status=$?
-  local lines; lines=$(wc -l <"$work/$name.err")
-  if [ "$status" -ne 1 ] || [ "$lines" -ne 1 ] || ! grep -qF -- "$want" "$work/$name.err" ||
-     ! grep -q '^pocket: error: ' "$work/$name.err" || ls "$work" | grep -q '\.partial$' || [ -e "$out" ]; then
-    echo "FAIL $name (exit $status, $lines line(s)):"; cat "$work/$name.err"; fails=$((fails + 1))
-  else
-    echo "ok   $name: $(cat "$work/$name.err")"
-  fi
-}
+. "$(dirname "$0")/expect_error_no_output.sh"  # expect NAME EXPECTED_SUBSTRING COMMAND...
 
 # An imatrix of another model: its entries do not fit this model's tensors.
 expect wrong_model "moe.imatrix.gguf: entry 'blk.0.ffn_down.weight' has 256 values, the model's tensor needs 512" \
