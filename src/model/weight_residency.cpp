@@ -132,7 +132,16 @@ Result<ResidentWeights> make_weights_resident(const GgufFile& file, Gemma4Weight
     madvise(p, len, MADV_RANDOM);
     madvise(p, len, MADV_NOHUGEPAGE);
   }
-  for (WeightMatrix* m : expert_matrices(w)) r.mapped_bytes += matrix_bytes(*m);
+  for (WeightMatrix* m : expert_matrices(w)) {
+    r.mapped_bytes += matrix_bytes(*m);
+    // Start reading every expert into the page cache now, in the background: otherwise the first
+    // tokens that route to an expert (or any token after other work evicted it) wait on the disk
+    // (measured: 26B-A4B decode at 5.7 tok/s with a cold page cache).
+    if (mode != WeightResidency::kMmap) {
+      auto [p, len] = outer_pages(m->data, matrix_bytes(*m));
+      madvise(p, len, MADV_WILLNEED);
+    }
+  }
   if (mode == WeightResidency::kMmap) return r;
   // Tied heads and expert slices share storage: copy each distinct tensor once.
   std::unordered_map<const uint8_t*, const uint8_t*> copied;
