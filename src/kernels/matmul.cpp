@@ -17,6 +17,12 @@ constexpr int64_t kGemmMinTokens = 4;
 // F32 / F16 / BF16 panels are 2-4x larger and packed by scalar code: worth it for more tokens only.
 constexpr int64_t kGemmMinTokensFloat = 16;
 
+// Fewer tokens than this take the decode kernel (see above).
+int64_t min_gemm_tokens(GgmlType t) {
+  const bool float_weights = t == GgmlType::F32 || t == GgmlType::F16 || t == GgmlType::BF16;
+  return float_weights ? kGemmMinTokensFloat : kGemmMinTokens;
+}
+
 // Rows per work item boundary: keeps every chunk a whole number of the kernels' row groups.
 constexpr int64_t kRowAlign = 16;
 
@@ -81,8 +87,7 @@ void matmul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, i
   const simd::WeightView wv = view(w);
   const simd::ActivationView xv{xq, xrow, n_tokens};
 
-  const bool float_weights = w.type == GgmlType::F32 || w.type == GgmlType::F16 || w.type == GgmlType::BF16;
-  if (n_tokens < (float_weights ? kGemmMinTokensFloat : kGemmMinTokens)) {
+  if (n_tokens < min_gemm_tokens(w.type)) {
     // Small matrices: waking the workers costs more than reading the weights on this thread.
     if (w.row_bytes * static_cast<size_t>(w.rows) * static_cast<size_t>(n_tokens) < kInlineBytes || pool.size() == 1) {
       simd::matvec_rows(wv, 0, w.rows, xv, y, y_stride);
@@ -120,57 +125,50 @@ void matmul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, i
 }
 
 void matmul_many(std::span<const MatmulJob> jobs, ThreadPool& pool, MatmulScratch& scratch) {
-  const auto decode_shaped = [](const MatmulJob& j) {
-    const bool fw = j.w->type == GgmlType::F32 || j.w->type == GgmlType::F16 || j.w->type == GgmlType::BF16;
-    return j.n_tokens < (fw ? kGemmMinTokensFloat : kGemmMinTokens);
-  };
   bool grouped = !use_reference() && pool.size() > 1;
-  for (const MatmulJob& j : jobs) grouped = grouped && decode_shaped(j);
+  for (const MatmulJob& j : jobs) grouped = grouped && j.n_tokens < min_gemm_tokens(j.w->type);
   if (!grouped) {
     for (const MatmulJob& j : jobs) matmul(*j.w, j.x, j.n_tokens, j.y, j.y_stride, pool, scratch);
     return;
   }
-  // Activations: one conversion per distinct (x, vec-dot type, width, tokens).
+  const auto job_bytes = [](const MatmulJob& j) {
+    return j.w->row_bytes * static_cast<size_t>(j.w->rows) * static_cast<size_t>(j.n_tokens);
+  };
+  // Activations: one conversion per distinct (x, vec-dot type, width, tokens); xq is sized for the
+  // worst case (no sharing) first, so slots never move while they are filled.
   const size_t n_jobs = jobs.size();
+  size_t xq_bound = 0, weight_bytes = 0;
+  for (const MatmulJob& j : jobs) {
+    xq_bound += row_size(vec_dot_type(j.w->type), j.w->cols) * static_cast<size_t>(j.n_tokens);
+    weight_bytes += job_bytes(j);
+  }
+  if (scratch.xq.size() < xq_bound) scratch.xq.resize(xq_bound);
   scratch.job_xq.assign(n_jobs, 0);
   size_t xq_bytes = 0;
   for (size_t i = 0; i < n_jobs; ++i) {
     const MatmulJob& j = jobs[i];
     const GgmlType xt = vec_dot_type(j.w->type);
-    size_t at = xq_bytes;
-    for (size_t k = 0; k < i; ++k) {
-      const MatmulJob& o = jobs[k];
-      if (o.x == j.x && vec_dot_type(o.w->type) == xt && o.w->cols == j.w->cols && o.n_tokens == j.n_tokens) {
-        at = scratch.job_xq[k];
-        break;
-      }
+    const auto same_input = [&](const MatmulJob& o) {
+      return o.x == j.x && vec_dot_type(o.w->type) == xt && o.w->cols == j.w->cols && o.n_tokens == j.n_tokens;
+    };
+    const auto earlier = std::find_if(jobs.begin(), jobs.begin() + static_cast<std::ptrdiff_t>(i), same_input);
+    if (earlier != jobs.begin() + static_cast<std::ptrdiff_t>(i)) {
+      scratch.job_xq[i] = scratch.job_xq[static_cast<size_t>(earlier - jobs.begin())];
+      continue;
     }
-    scratch.job_xq[i] = at;
-    if (at == xq_bytes) xq_bytes += row_size(xt, j.w->cols) * static_cast<size_t>(j.n_tokens);
-  }
-  if (scratch.xq.size() < xq_bytes) scratch.xq.resize(xq_bytes);
-  size_t weight_bytes = 0;
-  for (size_t i = 0; i < n_jobs; ++i) {
-    const MatmulJob& j = jobs[i];
-    const GgmlType xt = vec_dot_type(j.w->type);
+    scratch.job_xq[i] = xq_bytes;
     const size_t xrow = row_size(xt, j.w->cols);
-    bool converted = false;  // by an earlier job reading the same x
-    for (size_t k = 0; k < i && !converted; ++k) converted = scratch.job_xq[k] == scratch.job_xq[i];
-    if (!converted) {
-      for (int64_t t = 0; t < j.n_tokens; ++t) {
-        simd::quantize_activation(xt, j.x + t * j.w->cols, scratch.xq.data() + scratch.job_xq[i] + t * xrow, j.w->cols);
-      }
+    for (int64_t t = 0; t < j.n_tokens; ++t) {
+      simd::quantize_activation(xt, j.x + t * j.w->cols, scratch.xq.data() + xq_bytes + t * xrow, j.w->cols);
     }
-    weight_bytes += j.w->row_bytes * static_cast<size_t>(j.w->rows) * static_cast<size_t>(j.n_tokens);
+    xq_bytes += xrow * static_cast<size_t>(j.n_tokens);
   }
   // Slices: each job gets a share of the pool's slices in proportion to the bytes it reads.
   const int64_t target = int64_t{pool.size()} * kSlicesPerThread;
   scratch.slices.clear();
   for (size_t i = 0; i < n_jobs; ++i) {
     const MatmulJob& j = jobs[i];
-    const double share =
-        static_cast<double>(j.w->row_bytes * static_cast<size_t>(j.w->rows) * static_cast<size_t>(j.n_tokens)) /
-        static_cast<double>(std::max<size_t>(weight_bytes, 1));
+    const double share = static_cast<double>(job_bytes(j)) / static_cast<double>(std::max<size_t>(weight_bytes, 1));
     const int64_t parts = std::clamp<int64_t>(static_cast<int64_t>(share * static_cast<double>(target) + 0.5), 1,
                                               (j.w->rows + kRowAlign - 1) / kRowAlign);
     for (int64_t p = 0; p < parts; ++p) {

@@ -57,6 +57,7 @@ struct ForwardScratch {
   std::vector<float> router_in, router_logits, moe_in, moe_rows, moe_gu, moe_act, moe_out;
   std::vector<MatmulJob> moe_jobs;        // decode: the routed experts' products, run as one group
   std::vector<WeightMatrix> moe_weights;  // ... and the expert slices they point at
+  std::vector<int64_t> moe_order;         // a token's (token, expert) pairs by expert id
   MatmulObserver* observer = nullptr;     // sees every matrix product's input when set (pocket imatrix)
 };
 

@@ -45,17 +45,12 @@ void experts_decode(const Gemma4LayerWeights& lw, const float* y, int64_t n, int
   }
   matmul_many(jobs, pool, s.mm);
   // Summed in ascending expert id, the order of the prefill path, so decode and prefill agree exactly.
+  std::vector<int64_t>& order = s.moe_order;
+  order.resize(static_cast<size_t>(K));
   for (int64_t t = 0; t < n; ++t) {
-    int64_t done = 0;
-    for (int32_t last = -1; done < K; ++done) {
-      int64_t next = -1;
-      for (int64_t k = 0; k < K; ++k) {
-        const int64_t i = t * K + k;
-        if (s.expert_ids[i] > last && (next < 0 || s.expert_ids[i] < s.expert_ids[next])) next = i;
-      }
-      last = s.expert_ids[next];
-      ops::axpy(s.expert_w[next], s.moe_out.data() + next * H, out + t * H, H);
-    }
+    std::iota(order.begin(), order.end(), t * K);
+    std::sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return s.expert_ids[a] < s.expert_ids[b]; });
+    for (const int64_t i : order) ops::axpy(s.expert_w[i], s.moe_out.data() + i * H, out + t * H, H);
   }
 }
 
