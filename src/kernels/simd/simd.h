@@ -71,7 +71,7 @@ void matvec_rows(const WeightView& w, int64_t r0, int64_t r1, const ActivationVi
 // prepare_tokens. Covers rows [r0, r1); r0 must be a multiple of panel_rows(), and panel_scratch
 // must hold panel_bytes() bytes at 64-byte alignment (the tiles use aligned loads).
 int64_t panel_rows();                              // rows per packed panel (vector lanes of int32)
-size_t panel_bytes(GgmlType w, int64_t cols);      // bytes of one packed panel
+size_t panel_bytes(GgmlType w, int64_t cols);      // bytes of the panels one tile multiplies together
 size_t token_aux_bytes(GgmlType w, int64_t cols);  // bytes of token_aux per token
 void prepare_tokens(GgmlType w, const ActivationView& x, int64_t cols, uint8_t* token_aux);
 void gemm_rows(const WeightView& w, int64_t r0, int64_t r1, const ActivationView& x, const uint8_t* token_aux,

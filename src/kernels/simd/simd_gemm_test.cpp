@@ -99,6 +99,9 @@ TEST_P(SimdGemm, SingleThreadReusedScratch) {
   CheckMatmul({GgmlType::Q4_0, 64, 1536, 20}, true, pool, scratch);
   CheckMatmul({GgmlType::Q6_K, 33, 768, 9}, false, pool, scratch);
   CheckMatmul({GgmlType::Q8_0, 17, 64, 5}, true, pool, scratch);
+  // 13 panels: four 3-panel groups and a lone panel, 37 tokens: full and partial token tiles.
+  CheckMatmul({GgmlType::Q4_0, 200, 512, 37}, true, pool, scratch);
+  CheckMatmul({GgmlType::Q4_K, 232, 256, 11}, false, pool, scratch);
 }
 
 // matmul_many (one pool pass for several products) gives exactly what matmul gives for each job:
