@@ -3,6 +3,7 @@
 //
 //   pocket_kernels_bench --benchmark_filter=Decode     decode matvec, GB/s of weights read
 //   pocket_kernels_bench --benchmark_filter=Prefill    prefill GEMM (512 tokens), GFLOP/s
+//   pocket_kernels_bench --benchmark_filter=attention  prefill attention of one layer (E2B shapes)
 //
 // Decode runs over enough copies of the matrix to exceed the last-level cache (256 MiB in all), so
 // the figure is DRAM streaming bandwidth as in a real forward pass; "hot" variants reuse one copy.
@@ -19,6 +20,8 @@
 #include "kernels/ops.h"
 #include "kernels/simd/simd.h"
 #include "kernels/thread_pool.h"
+#include "model/gemma4_blocks.h"
+#include "model/kv_cache.h"
 #include "tensor/quants.h"
 
 namespace pocket {
@@ -248,6 +251,49 @@ void geglu(benchmark::State& state) {
 }
 BENCHMARK(geglu<false>)->Arg(6144);
 BENCHMARK(geglu<true>)->Arg(6144);
+
+// Prefill attention of one E2B-shaped layer: 8 query heads sharing 1 KV head, a 512-token batch at
+// position 0 over an f32 cache (random keys / values). Arguments: head_dim, global (0: sliding
+// window 512), threads. GFLOP/s counts the 2·d multiply-adds of QKᵀ and PV per causal (query, key) pair.
+void prefill_attention(benchmark::State& state) {
+  const int64_t d = state.range(0), n = 512;
+  const bool global = state.range(1) != 0;
+  const int threads = static_cast<int>(state.range(2));
+  Gemma4Config cfg;
+  cfg.n_layer = 1;
+  cfg.n_head = 8;
+  cfg.sliding_window = 512;
+  LayerConfig lc;
+  lc.is_global = global;
+  lc.head_dim = static_cast<int>(d);
+  lc.n_kv_heads = 1;
+  lc.kv_source = 0;
+  cfg.layers.push_back(lc);
+  KvCache cache(cfg, 4096, static_cast<int>(n));
+  const auto kv = random_floats(2 * n * d, 5, 0.3f);
+  for (int64_t t = 0; t < n; ++t) {
+    std::memcpy(cache.k(0, t), kv.data() + t * d, static_cast<size_t>(d) * sizeof(float));
+    std::memcpy(cache.v(0, t), kv.data() + (n + t) * d, static_cast<size_t>(d) * sizeof(float));
+  }
+  const auto q = random_floats(n * cfg.n_head * d, 6, 0.3f);
+  std::vector<float> out(q.size());
+  ThreadPool pool(threads);
+  ForwardScratch s;
+  for (auto _ : state) {
+    attention(cfg, 0, q.data(), n, 0, cache, out.data(), pool, s);
+    benchmark::DoNotOptimize(out.data());
+  }
+  const double pairs = static_cast<double>(n) * static_cast<double>(n + 1) / 2 * cfg.n_head;
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(4.0 * pairs * static_cast<double>(d), benchmark::Counter::kIsIterationInvariantRate);
+  state.SetLabel(simd::target_name());
+}
+BENCHMARK(prefill_attention)
+    ->Args({256, 0, 1})
+    ->Args({512, 1, 1})
+    ->Args({256, 0, 2})
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace pocket

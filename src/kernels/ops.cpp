@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "kernels/simd/attention_tiles.h"
 #include "kernels/simd/simd.h"
 
 namespace pocket::ops {
@@ -79,6 +80,54 @@ void weighted_sum_rows_ref(const float* w, int64_t w_stride, int64_t rows, const
   for (int64_t r = 0; r < rows; ++r) {
     for (int64_t j = 0; j < n_keys; ++j) axpy_ref(w[r * w_stride + j], v + j * v_stride, y + r * y_stride, n);
   }
+}
+
+void score_tile_ref(const float* qt, int64_t ldq, int64_t rows, const float* k, int64_t k_stride, int64_t n_keys,
+                    int64_t n, float* st, int64_t lds) {
+  for (int64_t j = 0; j < n_keys; ++j) {
+    for (int64_t r = 0; r < rows; ++r) {
+      float s = 0.0f;
+      for (int64_t c = 0; c < n; ++c) s += qt[c * ldq + r] * k[j * k_stride + c];
+      st[j * lds + r] = s;
+    }
+  }
+}
+
+void softmax_cols_ref(float* st, int64_t lds, int64_t rows, const int32_t* first, const int32_t* last, int64_t j0,
+                      int64_t j1, float* inv_sum) {
+  for (int64_t r = 0; r < rows; ++r) {
+    float mx = -HUGE_VALF;
+    for (int64_t j = first[r]; j <= last[r]; ++j) mx = std::max(mx, st[j * lds + r]);
+    double sum = 0.0;
+    for (int64_t j = j0; j < j1; ++j) {
+      float& x = st[j * lds + r];
+      x = (j >= first[r] && j <= last[r]) ? std::exp(x - mx) : 0.0f;
+      sum += x;
+    }
+    inv_sum[r] = static_cast<float>(1.0 / sum);
+  }
+}
+
+void weighted_sum_cols_ref(const float* pt, int64_t ldp, int64_t rows, const float* v, int64_t v_stride, int64_t n_keys,
+                           float* y, int64_t y_stride, int64_t n) {
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t j = 0; j < n_keys; ++j) axpy_ref(pt[j * ldp + r], v + j * v_stride, y + r * y_stride, n);
+  }
+}
+
+void score_tile(const float* qt, int64_t ldq, int64_t rows, const float* k, int64_t k_stride, int64_t n_keys, int64_t n,
+                float* st, int64_t lds) {
+  simd::score_tile(qt, ldq, rows, k, k_stride, n_keys, n, st, lds);
+}
+
+void softmax_cols(float* st, int64_t lds, int64_t rows, const int32_t* first, const int32_t* last, int64_t j0,
+                  int64_t j1, float* inv_sum) {
+  simd::softmax_cols(st, lds, rows, first, last, j0, j1, inv_sum);
+}
+
+void weighted_sum_cols(const float* pt, int64_t ldp, int64_t rows, const float* v, int64_t v_stride, int64_t n_keys,
+                       float* y, int64_t y_stride, int64_t n) {
+  simd::weighted_sum_cols(pt, ldp, rows, v, v_stride, n_keys, y, y_stride, n);
 }
 
 void weighted_sum_rows(const float* w, int64_t w_stride, int64_t rows, const float* v, int64_t v_stride, int64_t n_keys,

@@ -42,6 +42,23 @@ void axpy_rows(const float* a, int64_t a_stride, int64_t rows, const float* x, f
 void weighted_sum_rows(const float* w, int64_t w_stride, int64_t rows, const float* v, int64_t v_stride, int64_t n_keys,
                        float* y, int64_t y_stride, int64_t n);
 
+// Tiled attention (prefill) with a tile's query rows in columns, so SIMD kernels put rows in vector
+// lanes and need no horizontal sums. `rows` must be a multiple of kTileRowAlign (callers pad tiles
+// with zero rows); ldq / lds / ldp ≥ rows.
+constexpr int64_t kTileRowAlign = 16;
+// st[j·lds + r] = Σ_c qt[c·ldq + r] · k[j·k_stride + c] for r < rows, j < n_keys, c < n
+// (Qᵀ: [n][ldq], keys: n_keys rows of n values; scores Sᵀ: [n_keys][lds]).
+void score_tile(const float* qt, int64_t ldq, int64_t rows, const float* k, int64_t k_stride, int64_t n_keys, int64_t n,
+                float* st, int64_t lds);
+// Column r of st (keys j0 ≤ j < j1, row j at st + j·lds) becomes exp(s − max) over the row's keys
+// first[r] ≤ j ≤ last[r] (inside [j0, j1)) and 0 elsewhere; inv_sum[r] = 1 / Σ (normalizing is left
+// to the caller). first / last: [rows].
+void softmax_cols(float* st, int64_t lds, int64_t rows, const int32_t* first, const int32_t* last, int64_t j0,
+                  int64_t j1, float* inv_sum);
+// (y + r·y_stride)[c] += Σ_j pt[j·ldp + r] · v[j·v_stride + c] for r < rows, j < n_keys, c < n.
+void weighted_sum_cols(const float* pt, int64_t ldp, int64_t rows, const float* v, int64_t v_stride, int64_t n_keys,
+                       float* y, int64_t y_stride, int64_t n);
+
 // Scalar references of the SIMD-dispatched ops above (the SIMD kernels are tested against these).
 void geglu_ref(const float* gate, const float* up, int64_t n, float* y);
 void softcap_ref(float* x, int64_t n, float cap);
@@ -54,5 +71,11 @@ void axpy_rows_ref(const float* a, int64_t a_stride, int64_t rows, const float* 
                    int64_t n);
 void weighted_sum_rows_ref(const float* w, int64_t w_stride, int64_t rows, const float* v, int64_t v_stride,
                            int64_t n_keys, float* y, int64_t y_stride, int64_t n);
+void score_tile_ref(const float* qt, int64_t ldq, int64_t rows, const float* k, int64_t k_stride, int64_t n_keys,
+                    int64_t n, float* st, int64_t lds);
+void softmax_cols_ref(float* st, int64_t lds, int64_t rows, const int32_t* first, const int32_t* last, int64_t j0,
+                      int64_t j1, float* inv_sum);
+void weighted_sum_cols_ref(const float* pt, int64_t ldp, int64_t rows, const float* v, int64_t v_stride, int64_t n_keys,
+                           float* y, int64_t y_stride, int64_t n);
 
 }  // namespace pocket::ops

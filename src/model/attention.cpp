@@ -24,9 +24,17 @@ KeyRange key_range(const Gemma4Config& cfg, const LayerConfig& lc, int64_t t, in
   return r;
 }
 
-// Query tokens per work item in the tiled (prefill) path: with the `group` heads that share a KV head
-// that is 16·group query rows reading each K/V row once while it is in L1.
-constexpr int64_t kQueryTile = 16;
+// Tiled (prefill) path: a work item is one KV head and a chunk of tokens whose query heads sharing it
+// make about kChunkRows rows (4 tokens × 8 heads on E2B). The rows sit in vector lanes (Qᵀ, Sᵀ), so the
+// score, softmax and P·V kernels need no horizontal sums; the chunk's scores for every key it reads
+// stay in L2. Rows are padded with zero queries to a multiple of ops::kTileRowAlign.
+constexpr int64_t kChunkRows = 32;
+constexpr int64_t kMaxChunkRows = 64;  // larger groups (never in Gemma 4) take the per-head path
+// Keys per P·V step: 32 rows of V (32 KiB at head_dim 256) stay in L1 while every row of the chunk
+// reads them.
+constexpr int64_t kValueBlock = 32;
+
+int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 
 }  // namespace
 
@@ -35,10 +43,14 @@ void attention(const Gemma4Config& cfg, int l, const float* q, int64_t n, int64_
   const LayerConfig& lc = cfg.layers[l];
   const int64_t d = lc.head_dim, nh = cfg.n_head, kvh_n = lc.n_kv_heads, group = nh / kvh_n;
   const int64_t q_stride = nh * d;
-  const bool tiled = n >= kQueryTile / 2;
-  // Scores per thread: one query's keys (decode), or a tile's rows × the tile's key span (prefill;
-  // the span never exceeds the ring capacity: window + batch, or the whole context).
-  const int64_t per_thread = (tiled ? kQueryTile * group : 1) * cache.capacity(l);
+  const int64_t chunk_tokens = std::max<int64_t>(1, kChunkRows / group);
+  const int64_t rows_pad = round_up(chunk_tokens * group, ops::kTileRowAlign);
+  const bool tiled = n >= 8 && rows_pad <= kMaxChunkRows;
+  // Scratch per thread: one query's keys (decode), or a chunk's Qᵀ [d][rows_pad], Sᵀ [keys][rows_pad]
+  // (the chunk's key span never exceeds the ring capacity: window + batch, or the whole context),
+  // its unnormalized outputs [rows_pad][d] and their 1/Σ [rows_pad].
+  const int64_t cap = cache.capacity(l);
+  const int64_t per_thread = tiled ? rows_pad * (2 * d + cap + 1) : cap;
   if (static_cast<int>(s.scores.size()) < pool.size()) s.scores.resize(pool.size());
   for (auto& sc : s.scores) {
     if (static_cast<int64_t>(sc.size()) < per_thread) sc.resize(per_thread);
@@ -63,15 +75,21 @@ void attention(const Gemma4Config& cfg, int l, const float* q, int64_t n, int64_
     return;
   }
 
-  // Prefill: one work item per (KV head, tile of kQueryTile tokens). rows = tile tokens × group heads;
-  // scores: [rows][span] where span covers every key any row of the tile reads.
-  const int64_t n_tiles = (n + kQueryTile - 1) / kQueryTile;
-  pool.parallel_for(kvh_n * n_tiles, 1, [&](int64_t b, int64_t e, int thread) {
-    float* scores = s.scores[thread].data();
-    KeyRange ranges[kQueryTile];
+  // Prefill: row r of a chunk is token t0 + r / group, head kvh·group + r % group. Keys are indexed
+  // from the chunk's first key kmin; a row reads keys [first[r], last[r]] of [0, span).
+  const int64_t n_chunks = (n + chunk_tokens - 1) / chunk_tokens;
+  const int64_t kv_stride = cache.row_stride(l);
+  pool.parallel_for(kvh_n * n_chunks, 1, [&](int64_t b, int64_t e, int thread) {
+    float* qt = s.scores[thread].data();  // [d][rows_pad]
+    float* st = qt + d * rows_pad;        // [span][rows_pad]
+    float* ot = st + cap * rows_pad;      // [rows_pad][d]
+    float* inv_sum = ot + rows_pad * d;   // [rows_pad]
+    int32_t first[kMaxChunkRows], last[kMaxChunkRows];
     for (int64_t item = b; item < e; ++item) {
-      const int64_t kvh = item / n_tiles, t0 = (item % n_tiles) * kQueryTile;
-      const int64_t tn = std::min(kQueryTile, n - t0);
+      // Latest chunks first: they read the most keys, and the pool hands out items in order.
+      const int64_t kvh = item / n_chunks, t0 = (n_chunks - 1 - item % n_chunks) * chunk_tokens;
+      const int64_t tn = std::min(chunk_tokens, n - t0), rows = tn * group;
+      KeyRange ranges[kMaxChunkRows];
       int64_t kmin = INT64_MAX, kmax = -1;
       for (int64_t i = 0; i < tn; ++i) {
         ranges[i] = key_range(cfg, lc, t0 + i, pos0, media);
@@ -79,30 +97,39 @@ void attention(const Gemma4Config& cfg, int l, const float* q, int64_t n, int64_
         kmax = std::max(kmax, ranges[i].last);
       }
       const int64_t span = kmax - kmin + 1;
-      for (int64_t j = kmin; j <= kmax; ++j) {
-        const float* kr = cache.k(l, j) + kvh * d;
-        for (int64_t i = 0; i < tn; ++i) {
-          if (j < ranges[i].first || j > ranges[i].last) continue;
-          const float* qt = q + (t0 + i) * q_stride + kvh * group * d;
-          ops::dot_rows(qt, group, d, kr, d, scores + i * group * span + (j - kmin), span);
-        }
+      for (int64_t r = 0; r < rows_pad; ++r) {  // padding rows repeat the last token's range
+        const KeyRange& kr = ranges[std::min(r / group, tn - 1)];
+        first[r] = static_cast<int32_t>(kr.first - kmin);
+        last[r] = static_cast<int32_t>(kr.last - kmin);
       }
-      for (int64_t i = 0; i < tn; ++i) {
-        const int64_t off = ranges[i].first - kmin, len = ranges[i].last - ranges[i].first + 1;
-        for (int64_t g = 0; g < group; ++g) ops::softmax(scores + (i * group + g) * span + off, len);
-        float* ot = out + (t0 + i) * q_stride + kvh * group * d;
-        std::fill(ot, ot + group * d, 0.0f);
+      // Qᵀ of the chunk, zero rows as padding (written row by row of Qᵀ: sequential stores).
+      const float* qrow[kMaxChunkRows];
+      for (int64_t r = 0; r < rows; ++r) qrow[r] = q + (t0 + r / group) * q_stride + (kvh * group + r % group) * d;
+      for (int64_t c = 0; c < d; ++c) {
+        float* dst = qt + c * rows_pad;
+        for (int64_t r = 0; r < rows; ++r) dst[r] = qrow[r][c];
+        std::fill(dst + rows, dst + rows_pad, 0.0f);
       }
-      // out_i += P_i · V over the row's keys, per contiguous run of ring slots (at most two).
-      const int64_t cap = cache.capacity(l), v_stride = cache.row_stride(l);
-      for (int64_t i = 0; i < tn; ++i) {
-        float* ot = out + (t0 + i) * q_stride + kvh * group * d;
-        for (int64_t run = ranges[i].first; run <= ranges[i].last;) {
-          const int64_t run_end = std::min(ranges[i].last, (run / cap + 1) * cap - 1);
-          ops::weighted_sum_rows(scores + i * group * span + (run - kmin), span, group, cache.v(l, run) + kvh * d,
-                                 v_stride, run_end - run + 1, ot, d, d);
-          run = run_end + 1;
-        }
+      // Sᵀ = K · Qᵀ per contiguous run of ring slots (at most two).
+      for (int64_t j = 0; j < span;) {
+        const int64_t pos = kmin + j, run = std::min(span - j, (pos / cap + 1) * cap - pos);
+        ops::score_tile(qt, rows_pad, rows_pad, cache.k(l, pos) + kvh * d, kv_stride, run, d, st + j * rows_pad,
+                        rows_pad);
+        j += run;
+      }
+      ops::softmax_cols(st, rows_pad, rows_pad, first, last, 0, span, inv_sum);
+      // O = P · V in blocks of keys (split at the ring's wrap), then each row scaled by its 1/Σ.
+      std::fill(ot, ot + rows_pad * d, 0.0f);
+      for (int64_t j = 0; j < span;) {
+        const int64_t pos = kmin + j, blk = std::min({span - j, kValueBlock, (pos / cap + 1) * cap - pos});
+        ops::weighted_sum_cols(st + j * rows_pad, rows_pad, rows_pad, cache.v(l, pos) + kvh * d, kv_stride, blk, ot, d,
+                               d);
+        j += blk;
+      }
+      for (int64_t r = 0; r < rows; ++r) {
+        float* o = out + (t0 + r / group) * q_stride + (kvh * group + r % group) * d;
+        const float* src = ot + r * d;
+        for (int64_t c = 0; c < d; ++c) o[c] = src[c] * inv_sum[r];
       }
     }
   });

@@ -1,0 +1,223 @@
+// SIMD kernels of tiled (prefill) attention. A tile is a block of query rows (the heads of a few
+// tokens that share one KV head) laid out with the rows in vector lanes, so no kernel needs a
+// horizontal sum:
+//  - score_tile: scores Sᵀ[key][row] = K · Qᵀ from Qᵀ [dim][row] — a broadcast key value times a
+//    vector of rows; each Qᵀ load serves 4 keys and each key value 2 vectors of rows;
+//  - softmax_cols: per row (vector lane) a masked softmax over the keys of the row's token, with
+//    the 1/Σ left to the caller (applied once per output row instead of once per probability);
+//  - weighted_sum_cols: Y[row][:] += Σ_key Pᵀ[key][row] · V[key][:] with 4 rows × 2 vectors of
+//    accumulators held in registers across the keys of a call.
+// They match the scalar references in kernels/ops.cpp (score_tile_ref, ...) to a relative
+// tolerance: sums run in another order and exp is Highway's polynomial (see
+// simd_attention_tiles_test.cpp).
+
+#include "kernels/simd/hwy_config.h"
+
+// clang-format off
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "kernels/simd/attention_tiles.cpp"
+#include "hwy/foreach_target.h"  // IWYU pragma: keep
+// clang-format on
+
+#include <cmath>
+
+#include "hwy/contrib/math/math-inl.h"
+#include "hwy/highway.h"
+#include "kernels/ops.h"
+#include "kernels/simd/attention_tiles.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace pocket::simd::HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+#if HWY_TARGET == HWY_SCALAR
+
+// The scalar target runs the references.
+void ScoreTile(const float* qt, int64_t ldq, int64_t rows, const float* k, int64_t k_stride, int64_t n_keys, int64_t n,
+               float* st, int64_t lds) {
+  ops::score_tile_ref(qt, ldq, rows, k, k_stride, n_keys, n, st, lds);
+}
+void SoftmaxCols(float* st, int64_t lds, int64_t rows, const int32_t* first, const int32_t* last, int64_t j0,
+                 int64_t j1, float* inv_sum) {
+  ops::softmax_cols_ref(st, lds, rows, first, last, j0, j1, inv_sum);
+}
+void WeightedSumCols(const float* pt, int64_t ldp, int64_t rows, const float* v, int64_t v_stride, int64_t n_keys,
+                     float* y, int64_t y_stride, int64_t n) {
+  ops::weighted_sum_cols_ref(pt, ldp, rows, v, v_stride, n_keys, y, y_stride, n);
+}
+
+#else
+
+using DF = hn::ScalableTag<float>;
+using DI = hn::RebindToSigned<DF>;
+
+// Sᵀ for 2·N rows starting at qt and 4 keys: 8 accumulators; per dimension 2 loads of Qᵀ and 4 key
+// broadcasts feed 8 multiply-adds.
+HWY_INLINE void ScoreBlock2x4(DF d, const float* qt, int64_t ldq, const float* k, int64_t k_stride, int64_t n,
+                              float* st, int64_t lds) {
+  const int64_t N = static_cast<int64_t>(hn::Lanes(d));
+  const float* k0 = k;
+  const float* k1 = k0 + k_stride;
+  const float* k2 = k1 + k_stride;
+  const float* k3 = k2 + k_stride;
+  auto a00 = hn::Zero(d), a01 = hn::Zero(d), a10 = hn::Zero(d), a11 = hn::Zero(d);
+  auto a20 = hn::Zero(d), a21 = hn::Zero(d), a30 = hn::Zero(d), a31 = hn::Zero(d);
+  for (int64_t c = 0; c < n; ++c) {
+    const auto q0 = hn::LoadU(d, qt + c * ldq), q1 = hn::LoadU(d, qt + c * ldq + N);
+    const auto b0 = hn::Set(d, k0[c]), b1 = hn::Set(d, k1[c]), b2 = hn::Set(d, k2[c]), b3 = hn::Set(d, k3[c]);
+    a00 = hn::MulAdd(q0, b0, a00);
+    a01 = hn::MulAdd(q1, b0, a01);
+    a10 = hn::MulAdd(q0, b1, a10);
+    a11 = hn::MulAdd(q1, b1, a11);
+    a20 = hn::MulAdd(q0, b2, a20);
+    a21 = hn::MulAdd(q1, b2, a21);
+    a30 = hn::MulAdd(q0, b3, a30);
+    a31 = hn::MulAdd(q1, b3, a31);
+  }
+  hn::StoreU(a00, d, st);
+  hn::StoreU(a01, d, st + N);
+  hn::StoreU(a10, d, st + lds);
+  hn::StoreU(a11, d, st + lds + N);
+  hn::StoreU(a20, d, st + 2 * lds);
+  hn::StoreU(a21, d, st + 2 * lds + N);
+  hn::StoreU(a30, d, st + 3 * lds);
+  hn::StoreU(a31, d, st + 3 * lds + N);
+}
+
+// One vector of rows against one key (the leftovers of the 2·N × 4 blocks).
+HWY_INLINE void ScoreBlock1x1(DF d, const float* qt, int64_t ldq, const float* k, int64_t n, float* st) {
+  auto a0 = hn::Zero(d), a1 = hn::Zero(d);
+  int64_t c = 0;
+  for (; c + 2 <= n; c += 2) {  // two chains so the multiply-adds overlap
+    a0 = hn::MulAdd(hn::LoadU(d, qt + c * ldq), hn::Set(d, k[c]), a0);
+    a1 = hn::MulAdd(hn::LoadU(d, qt + (c + 1) * ldq), hn::Set(d, k[c + 1]), a1);
+  }
+  if (c < n) a0 = hn::MulAdd(hn::LoadU(d, qt + c * ldq), hn::Set(d, k[c]), a0);
+  hn::StoreU(hn::Add(a0, a1), d, st);
+}
+
+void ScoreTile(const float* qt, int64_t ldq, int64_t rows, const float* k, int64_t k_stride, int64_t n_keys, int64_t n,
+               float* st, int64_t lds) {
+  const DF d;
+  const int64_t N = static_cast<int64_t>(hn::Lanes(d));
+  int64_t r = 0;
+  for (; r + 2 * N <= rows; r += 2 * N) {
+    int64_t j = 0;
+    for (; j + 4 <= n_keys; j += 4) ScoreBlock2x4(d, qt + r, ldq, k + j * k_stride, k_stride, n, st + j * lds + r, lds);
+    for (; j < n_keys; ++j) {
+      ScoreBlock1x1(d, qt + r, ldq, k + j * k_stride, n, st + j * lds + r);
+      ScoreBlock1x1(d, qt + r + N, ldq, k + j * k_stride, n, st + j * lds + r + N);
+    }
+  }
+  for (; r < rows; r += N) {  // rows is a multiple of 16, so whole vectors are left
+    for (int64_t j = 0; j < n_keys; ++j) ScoreBlock1x1(d, qt + r, ldq, k + j * k_stride, n, st + j * lds + r);
+  }
+}
+
+void SoftmaxCols(float* st, int64_t lds, int64_t rows, const int32_t* first, const int32_t* last, int64_t j0,
+                 int64_t j1, float* inv_sum) {
+  const DF d;
+  const DI di;
+  const int64_t N = static_cast<int64_t>(hn::Lanes(d));
+  for (int64_t r = 0; r < rows; r += N) {
+    // first ≤ j ≤ last as strict compares (Highway 1.0 has no integer Le).
+    const auto vfirst = hn::Sub(hn::LoadU(di, first + r), hn::Set(di, 1));
+    const auto vlast = hn::Add(hn::LoadU(di, last + r), hn::Set(di, 1));
+    auto vmax = hn::Set(d, -HUGE_VALF);
+    for (int64_t j = j0; j < j1; ++j) {
+      const auto vj = hn::Set(di, static_cast<int32_t>(j));
+      const auto in = hn::RebindMask(d, hn::And(hn::Lt(vfirst, vj), hn::Lt(vj, vlast)));
+      vmax = hn::IfThenElse(in, hn::Max(vmax, hn::LoadU(d, st + j * lds + r)), vmax);
+    }
+    auto vsum = hn::Zero(d);
+    for (int64_t j = j0; j < j1; ++j) {
+      const auto vj = hn::Set(di, static_cast<int32_t>(j));
+      const auto in = hn::RebindMask(d, hn::And(hn::Lt(vfirst, vj), hn::Lt(vj, vlast)));
+      float* x = st + j * lds + r;
+      // Keys outside a row's range may hold anything finite; their exp is computed and dropped.
+      const auto e = hn::IfThenElseZero(in, hn::Exp(d, hn::Sub(hn::LoadU(d, x), vmax)));
+      hn::StoreU(e, d, x);
+      vsum = hn::Add(vsum, e);
+    }
+    hn::StoreU(hn::Div(hn::Set(d, 1.0f), vsum), d, inv_sum + r);
+  }
+}
+
+void WeightedSumCols(const float* pt, int64_t ldp, int64_t rows, const float* v, int64_t v_stride, int64_t n_keys,
+                     float* y, int64_t y_stride, int64_t n) {
+  const DF d;
+  const int64_t N = static_cast<int64_t>(hn::Lanes(d));
+  for (int64_t r = 0; r < rows; r += 4) {  // rows is a multiple of 16
+    float* y0 = y + r * y_stride;
+    float* y1 = y0 + y_stride;
+    float* y2 = y1 + y_stride;
+    float* y3 = y2 + y_stride;
+    int64_t c = 0;
+    for (; c + 2 * N <= n; c += 2 * N) {
+      auto a00 = hn::LoadU(d, y0 + c), a01 = hn::LoadU(d, y0 + c + N);
+      auto a10 = hn::LoadU(d, y1 + c), a11 = hn::LoadU(d, y1 + c + N);
+      auto a20 = hn::LoadU(d, y2 + c), a21 = hn::LoadU(d, y2 + c + N);
+      auto a30 = hn::LoadU(d, y3 + c), a31 = hn::LoadU(d, y3 + c + N);
+      for (int64_t j = 0; j < n_keys; ++j) {
+        const float* vj = v + j * v_stride + c;
+        const float* pj = pt + j * ldp + r;
+        const auto v0 = hn::LoadU(d, vj), v1 = hn::LoadU(d, vj + N);
+        const auto p0 = hn::Set(d, pj[0]), p1 = hn::Set(d, pj[1]), p2 = hn::Set(d, pj[2]), p3 = hn::Set(d, pj[3]);
+        a00 = hn::MulAdd(p0, v0, a00);
+        a01 = hn::MulAdd(p0, v1, a01);
+        a10 = hn::MulAdd(p1, v0, a10);
+        a11 = hn::MulAdd(p1, v1, a11);
+        a20 = hn::MulAdd(p2, v0, a20);
+        a21 = hn::MulAdd(p2, v1, a21);
+        a30 = hn::MulAdd(p3, v0, a30);
+        a31 = hn::MulAdd(p3, v1, a31);
+      }
+      hn::StoreU(a00, d, y0 + c);
+      hn::StoreU(a01, d, y0 + c + N);
+      hn::StoreU(a10, d, y1 + c);
+      hn::StoreU(a11, d, y1 + c + N);
+      hn::StoreU(a20, d, y2 + c);
+      hn::StoreU(a21, d, y2 + c + N);
+      hn::StoreU(a30, d, y3 + c);
+      hn::StoreU(a31, d, y3 + c + N);
+    }
+    for (; c < n; ++c) {  // head sizes that are not a multiple of 2 vectors
+      for (int64_t j = 0; j < n_keys; ++j) {
+        const float vjc = v[j * v_stride + c];
+        const float* pj = pt + j * ldp + r;
+        y0[c] += pj[0] * vjc;
+        y1[c] += pj[1] * vjc;
+        y2[c] += pj[2] * vjc;
+        y3[c] += pj[3] * vjc;
+      }
+    }
+  }
+}
+
+#endif  // HWY_TARGET == HWY_SCALAR
+
+}  // namespace pocket::simd::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace pocket::simd {
+
+HWY_EXPORT(ScoreTile);
+HWY_EXPORT(SoftmaxCols);
+HWY_EXPORT(WeightedSumCols);
+
+void score_tile(const float* qt, int64_t ldq, int64_t rows, const float* k, int64_t k_stride, int64_t n_keys, int64_t n,
+                float* st, int64_t lds) {
+  HWY_DYNAMIC_DISPATCH(ScoreTile)(qt, ldq, rows, k, k_stride, n_keys, n, st, lds);
+}
+void softmax_cols(float* st, int64_t lds, int64_t rows, const int32_t* first, const int32_t* last, int64_t j0,
+                  int64_t j1, float* inv_sum) {
+  HWY_DYNAMIC_DISPATCH(SoftmaxCols)(st, lds, rows, first, last, j0, j1, inv_sum);
+}
+void weighted_sum_cols(const float* pt, int64_t ldp, int64_t rows, const float* v, int64_t v_stride, int64_t n_keys,
+                       float* y, int64_t y_stride, int64_t n) {
+  HWY_DYNAMIC_DISPATCH(WeightedSumCols)(pt, ldp, rows, v, v_stride, n_keys, y, y_stride, n);
+}
+
+}  // namespace pocket::simd
+#endif  // HWY_ONCE
