@@ -67,49 +67,33 @@ void matmul_reference(const WeightMatrix& w, const float* x, int64_t n_tokens, f
   });
 }
 
-}  // namespace
-
-void matmul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, int64_t y_stride, ThreadPool& pool,
-            MatmulScratch& scratch) {
-  if (n_tokens <= 0 || w.rows <= 0) return;
-  if (use_reference()) return matmul_reference(w, x, n_tokens, y, y_stride, pool, scratch);
+// Prefill-shaped product (n_tokens ≥ min_gemm_tokens): activations converted to the vec-dot type
+// and their per-token block data (prepare_tokens) in one pass over the tokens, then panels of rows
+// across the threads. With `input_ready` scratch already holds both for this x and weight type (the
+// previous product read the same input), so they are not made again.
+void gemm(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, int64_t y_stride, ThreadPool& pool,
+          MatmulScratch& scratch, bool input_ready) {
   const GgmlType xt = vec_dot_type(w.type);
   const size_t xrow = row_size(xt, w.cols);
-  if (scratch.xq.size() < xrow * static_cast<size_t>(n_tokens)) scratch.xq.resize(xrow * static_cast<size_t>(n_tokens));
-  uint8_t* xq = scratch.xq.data();
-  if (n_tokens == 1) {
-    simd::quantize_activation(xt, x, xq, w.cols);
-  } else {
+  const size_t aux_bytes = simd::token_aux_bytes(w.type, w.cols);
+  if (!input_ready) {
+    if (scratch.xq.size() < xrow * static_cast<size_t>(n_tokens)) {
+      scratch.xq.resize(xrow * static_cast<size_t>(n_tokens));
+    }
+    if (scratch.token_aux.size() < aux_bytes * static_cast<size_t>(n_tokens)) {
+      scratch.token_aux.resize(aux_bytes * static_cast<size_t>(n_tokens));
+    }
     pool.parallel_for(n_tokens, 1, [&](int64_t b, int64_t e, int) {
-      for (int64_t t = b; t < e; ++t) simd::quantize_activation(xt, x + t * w.cols, xq + t * xrow, w.cols);
+      uint8_t* xq = scratch.xq.data() + static_cast<size_t>(b) * xrow;
+      for (int64_t t = b; t < e; ++t) {
+        simd::quantize_activation(xt, x + t * w.cols, xq + static_cast<size_t>(t - b) * xrow, w.cols);
+      }
+      simd::prepare_tokens(w.type, {xq, xrow, e - b}, w.cols,
+                           scratch.token_aux.data() + static_cast<size_t>(b) * aux_bytes);
     });
   }
   const simd::WeightView wv = view(w);
-  const simd::ActivationView xv{xq, xrow, n_tokens};
-
-  if (n_tokens < min_gemm_tokens(w.type)) {
-    // Small matrices: waking the workers costs more than reading the weights on this thread.
-    if (w.row_bytes * static_cast<size_t>(w.rows) * static_cast<size_t>(n_tokens) < kInlineBytes || pool.size() == 1) {
-      simd::matvec_rows(wv, 0, w.rows, xv, y, y_stride);
-      return;
-    }
-    // Memory-bound: contiguous slices of rows, every weight byte read once. A few slices per thread,
-    // so a worker that wakes late still finds work instead of leaving it all to the caller.
-    const int64_t parts =
-        std::min<int64_t>(int64_t{pool.size()} * kSlicesPerThread, (w.rows + kRowAlign - 1) / kRowAlign);
-    pool.parallel_for(parts, 1, [&](int64_t b, int64_t e, int) {
-      const int64_t r0 = chunk_begin(w.rows, parts, b), r1 = chunk_begin(w.rows, parts, e);
-      if (r0 < r1) simd::matvec_rows(wv, r0, r1, xv, y, y_stride);
-    });
-    return;
-  }
-
-  // Prefill: per-token block data once, then panels of rows across threads.
-  const size_t aux_bytes = simd::token_aux_bytes(w.type, w.cols);
-  if (scratch.token_aux.size() < aux_bytes * static_cast<size_t>(n_tokens)) {
-    scratch.token_aux.resize(aux_bytes * static_cast<size_t>(n_tokens));
-  }
-  simd::prepare_tokens(w.type, xv, w.cols, scratch.token_aux.data());
+  const simd::ActivationView xv{scratch.xq.data(), xrow, n_tokens};
   const int64_t pr = simd::panel_rows();
   const size_t pbytes = simd::panel_bytes(w.type, w.cols);
   if (scratch.panels.size() < static_cast<size_t>(pool.size())) scratch.panels.resize(static_cast<size_t>(pool.size()));
@@ -124,11 +108,53 @@ void matmul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, i
   });
 }
 
+}  // namespace
+
+void matmul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, int64_t y_stride, ThreadPool& pool,
+            MatmulScratch& scratch) {
+  if (n_tokens <= 0 || w.rows <= 0) return;
+  if (use_reference()) return matmul_reference(w, x, n_tokens, y, y_stride, pool, scratch);
+  if (n_tokens >= min_gemm_tokens(w.type)) return gemm(w, x, n_tokens, y, y_stride, pool, scratch, false);
+  const GgmlType xt = vec_dot_type(w.type);
+  const size_t xrow = row_size(xt, w.cols);
+  if (scratch.xq.size() < xrow * static_cast<size_t>(n_tokens)) scratch.xq.resize(xrow * static_cast<size_t>(n_tokens));
+  uint8_t* xq = scratch.xq.data();
+  for (int64_t t = 0; t < n_tokens; ++t) simd::quantize_activation(xt, x + t * w.cols, xq + t * xrow, w.cols);
+  const simd::WeightView wv = view(w);
+  const simd::ActivationView xv{xq, xrow, n_tokens};
+  // Small matrices: waking the workers costs more than reading the weights on this thread.
+  if (w.row_bytes * static_cast<size_t>(w.rows) * static_cast<size_t>(n_tokens) < kInlineBytes || pool.size() == 1) {
+    simd::matvec_rows(wv, 0, w.rows, xv, y, y_stride);
+    return;
+  }
+  // Memory-bound: contiguous slices of rows, every weight byte read once. A few slices per thread,
+  // so a worker that wakes late still finds work instead of leaving it all to the caller.
+  const int64_t parts =
+      std::min<int64_t>(int64_t{pool.size()} * kSlicesPerThread, (w.rows + kRowAlign - 1) / kRowAlign);
+  pool.parallel_for(parts, 1, [&](int64_t b, int64_t e, int) {
+    const int64_t r0 = chunk_begin(w.rows, parts, b), r1 = chunk_begin(w.rows, parts, e);
+    if (r0 < r1) simd::matvec_rows(wv, r0, r1, xv, y, y_stride);
+  });
+}
+
 void matmul_many(std::span<const MatmulJob> jobs, ThreadPool& pool, MatmulScratch& scratch) {
   bool grouped = !use_reference() && pool.size() > 1;
   for (const MatmulJob& j : jobs) grouped = grouped && j.n_tokens < min_gemm_tokens(j.w->type);
   if (!grouped) {
-    for (const MatmulJob& j : jobs) matmul(*j.w, j.x, j.n_tokens, j.y, j.y_stride, pool, scratch);
+    // Prefill-shaped jobs one by one; consecutive jobs reading the same input with the same weight
+    // type (q/k/v, gate/up) share its conversion.
+    for (size_t i = 0; i < jobs.size(); ++i) {
+      const MatmulJob& j = jobs[i];
+      const bool prefill = !use_reference() && j.n_tokens >= min_gemm_tokens(j.w->type) && j.w->rows > 0;
+      if (!prefill) {
+        matmul(*j.w, j.x, j.n_tokens, j.y, j.y_stride, pool, scratch);
+        continue;
+      }
+      const MatmulJob* prev = i > 0 ? &jobs[i - 1] : nullptr;
+      const bool ready = prev != nullptr && prev->x == j.x && prev->w->type == j.w->type &&
+                         prev->w->cols == j.w->cols && prev->n_tokens == j.n_tokens && prev->w->rows > 0;
+      gemm(*j.w, j.x, j.n_tokens, j.y, j.y_stride, pool, scratch, ready);
+    }
     return;
   }
   const auto job_bytes = [](const MatmulJob& j) {

@@ -59,7 +59,8 @@ struct MatmulJob {
 // cut into slices shared out together, so threads meet once per group instead of once per matrix,
 // and small matrices (an expert, a K projection) no longer leave a thread idle at each barrier. Jobs
 // that read the same x convert it once. Results equal calling matmul() for each job; prefill-shaped
-// jobs simply do that.
+// jobs run one after the other, and consecutive ones with the same x and weight type (q/k/v,
+// gate/up) share one conversion of x.
 void matmul_many(std::span<const MatmulJob> jobs, ThreadPool& pool, MatmulScratch& scratch);
 
 // Decodes row r of w into out[cols] (embedding lookups).

@@ -116,7 +116,8 @@ TEST_P(SimdGemm, MatmulManyBitIdenticalToOneByOne) {
     int input;  // which of the two inputs the job reads
   };
   const Spec specs[] = {{GgmlType::Q4_0, 700, 512, 0},  {GgmlType::Q4_K, 333, 512, 0}, {GgmlType::Q8_0, 64, 512, 1},
-                        {GgmlType::Q6_K, 1000, 256, 1}, {GgmlType::F16, 48, 512, 0},   {GgmlType::Q4_0, 16, 512, 0}};
+                        {GgmlType::Q6_K, 1000, 256, 1}, {GgmlType::F16, 48, 512, 0},   {GgmlType::Q4_0, 16, 512, 0},
+                        {GgmlType::Q4_0, 100, 512, 0}};  // the last two share one converted input
   std::vector<std::vector<uint8_t>> weights;
   std::vector<WeightMatrix> mats;
   for (const Spec& sp : specs) {
