@@ -143,53 +143,126 @@ void SoftmaxCols(float* st, int64_t lds, int64_t rows, const int32_t* first, con
   }
 }
 
+// 4 rows × 2 vectors of Y starting at y (rows y_stride apart) += Σ_j Pᵀ[j][0..4) · V[j][0..2N).
+HWY_INLINE void WeightedSum4x2(DF d, const float* pt, int64_t ldp, const float* v, int64_t v_stride, int64_t n_keys,
+                               float* y, int64_t y_stride) {
+  const int64_t N = static_cast<int64_t>(hn::Lanes(d));
+  float* y0 = y;
+  float* y1 = y0 + y_stride;
+  float* y2 = y1 + y_stride;
+  float* y3 = y2 + y_stride;
+  auto a00 = hn::LoadU(d, y0), a01 = hn::LoadU(d, y0 + N);
+  auto a10 = hn::LoadU(d, y1), a11 = hn::LoadU(d, y1 + N);
+  auto a20 = hn::LoadU(d, y2), a21 = hn::LoadU(d, y2 + N);
+  auto a30 = hn::LoadU(d, y3), a31 = hn::LoadU(d, y3 + N);
+  for (int64_t j = 0; j < n_keys; ++j) {
+    const float* vj = v + j * v_stride;
+    const float* pj = pt + j * ldp;
+    const auto v0 = hn::LoadU(d, vj), v1 = hn::LoadU(d, vj + N);
+    const auto p0 = hn::Set(d, pj[0]), p1 = hn::Set(d, pj[1]), p2 = hn::Set(d, pj[2]), p3 = hn::Set(d, pj[3]);
+    a00 = hn::MulAdd(p0, v0, a00);
+    a01 = hn::MulAdd(p0, v1, a01);
+    a10 = hn::MulAdd(p1, v0, a10);
+    a11 = hn::MulAdd(p1, v1, a11);
+    a20 = hn::MulAdd(p2, v0, a20);
+    a21 = hn::MulAdd(p2, v1, a21);
+    a30 = hn::MulAdd(p3, v0, a30);
+    a31 = hn::MulAdd(p3, v1, a31);
+  }
+  hn::StoreU(a00, d, y0);
+  hn::StoreU(a01, d, y0 + N);
+  hn::StoreU(a10, d, y1);
+  hn::StoreU(a11, d, y1 + N);
+  hn::StoreU(a20, d, y2);
+  hn::StoreU(a21, d, y2 + N);
+  hn::StoreU(a30, d, y3);
+  hn::StoreU(a31, d, y3 + N);
+}
+
+#if HWY_TARGET <= HWY_AVX3
+// AVX-512 (32 registers): 4 rows × 4 vectors, 16 accumulators, so the multiply-add latency is hidden
+// twice over; per key 4 loads of V and 4 broadcasts feed 16 multiply-adds.
+HWY_INLINE void WeightedSum4x4(DF d, const float* pt, int64_t ldp, const float* v, int64_t v_stride, int64_t n_keys,
+                               float* y, int64_t y_stride) {
+  const int64_t N = static_cast<int64_t>(hn::Lanes(d));
+  float* y0 = y;
+  float* y1 = y0 + y_stride;
+  float* y2 = y1 + y_stride;
+  float* y3 = y2 + y_stride;
+  auto a00 = hn::LoadU(d, y0), a01 = hn::LoadU(d, y0 + N), a02 = hn::LoadU(d, y0 + 2 * N),
+       a03 = hn::LoadU(d, y0 + 3 * N);
+  auto a10 = hn::LoadU(d, y1), a11 = hn::LoadU(d, y1 + N), a12 = hn::LoadU(d, y1 + 2 * N),
+       a13 = hn::LoadU(d, y1 + 3 * N);
+  auto a20 = hn::LoadU(d, y2), a21 = hn::LoadU(d, y2 + N), a22 = hn::LoadU(d, y2 + 2 * N),
+       a23 = hn::LoadU(d, y2 + 3 * N);
+  auto a30 = hn::LoadU(d, y3), a31 = hn::LoadU(d, y3 + N), a32 = hn::LoadU(d, y3 + 2 * N),
+       a33 = hn::LoadU(d, y3 + 3 * N);
+  for (int64_t j = 0; j < n_keys; ++j) {
+    const float* vj = v + j * v_stride;
+    const float* pj = pt + j * ldp;
+    const auto v0 = hn::LoadU(d, vj), v1 = hn::LoadU(d, vj + N), v2 = hn::LoadU(d, vj + 2 * N),
+               v3 = hn::LoadU(d, vj + 3 * N);
+    const auto p0 = hn::Set(d, pj[0]), p1 = hn::Set(d, pj[1]), p2 = hn::Set(d, pj[2]), p3 = hn::Set(d, pj[3]);
+    a00 = hn::MulAdd(p0, v0, a00);
+    a01 = hn::MulAdd(p0, v1, a01);
+    a02 = hn::MulAdd(p0, v2, a02);
+    a03 = hn::MulAdd(p0, v3, a03);
+    a10 = hn::MulAdd(p1, v0, a10);
+    a11 = hn::MulAdd(p1, v1, a11);
+    a12 = hn::MulAdd(p1, v2, a12);
+    a13 = hn::MulAdd(p1, v3, a13);
+    a20 = hn::MulAdd(p2, v0, a20);
+    a21 = hn::MulAdd(p2, v1, a21);
+    a22 = hn::MulAdd(p2, v2, a22);
+    a23 = hn::MulAdd(p2, v3, a23);
+    a30 = hn::MulAdd(p3, v0, a30);
+    a31 = hn::MulAdd(p3, v1, a31);
+    a32 = hn::MulAdd(p3, v2, a32);
+    a33 = hn::MulAdd(p3, v3, a33);
+  }
+  hn::StoreU(a00, d, y0);
+  hn::StoreU(a01, d, y0 + N);
+  hn::StoreU(a02, d, y0 + 2 * N);
+  hn::StoreU(a03, d, y0 + 3 * N);
+  hn::StoreU(a10, d, y1);
+  hn::StoreU(a11, d, y1 + N);
+  hn::StoreU(a12, d, y1 + 2 * N);
+  hn::StoreU(a13, d, y1 + 3 * N);
+  hn::StoreU(a20, d, y2);
+  hn::StoreU(a21, d, y2 + N);
+  hn::StoreU(a22, d, y2 + 2 * N);
+  hn::StoreU(a23, d, y2 + 3 * N);
+  hn::StoreU(a30, d, y3);
+  hn::StoreU(a31, d, y3 + N);
+  hn::StoreU(a32, d, y3 + 2 * N);
+  hn::StoreU(a33, d, y3 + 3 * N);
+}
+#endif
+
+// Columns outer, rows inner: the keys' slice of V for one column chunk (n_keys × 2 vectors) stays in
+// L1 while every row block reads it, so V comes from L2 once per call.
 void WeightedSumCols(const float* pt, int64_t ldp, int64_t rows, const float* v, int64_t v_stride, int64_t n_keys,
                      float* y, int64_t y_stride, int64_t n) {
   const DF d;
   const int64_t N = static_cast<int64_t>(hn::Lanes(d));
-  for (int64_t r = 0; r < rows; r += 4) {  // rows is a multiple of 16
-    float* y0 = y + r * y_stride;
-    float* y1 = y0 + y_stride;
-    float* y2 = y1 + y_stride;
-    float* y3 = y2 + y_stride;
-    int64_t c = 0;
-    for (; c + 2 * N <= n; c += 2 * N) {
-      auto a00 = hn::LoadU(d, y0 + c), a01 = hn::LoadU(d, y0 + c + N);
-      auto a10 = hn::LoadU(d, y1 + c), a11 = hn::LoadU(d, y1 + c + N);
-      auto a20 = hn::LoadU(d, y2 + c), a21 = hn::LoadU(d, y2 + c + N);
-      auto a30 = hn::LoadU(d, y3 + c), a31 = hn::LoadU(d, y3 + c + N);
-      for (int64_t j = 0; j < n_keys; ++j) {
-        const float* vj = v + j * v_stride + c;
-        const float* pj = pt + j * ldp + r;
-        const auto v0 = hn::LoadU(d, vj), v1 = hn::LoadU(d, vj + N);
-        const auto p0 = hn::Set(d, pj[0]), p1 = hn::Set(d, pj[1]), p2 = hn::Set(d, pj[2]), p3 = hn::Set(d, pj[3]);
-        a00 = hn::MulAdd(p0, v0, a00);
-        a01 = hn::MulAdd(p0, v1, a01);
-        a10 = hn::MulAdd(p1, v0, a10);
-        a11 = hn::MulAdd(p1, v1, a11);
-        a20 = hn::MulAdd(p2, v0, a20);
-        a21 = hn::MulAdd(p2, v1, a21);
-        a30 = hn::MulAdd(p3, v0, a30);
-        a31 = hn::MulAdd(p3, v1, a31);
-      }
-      hn::StoreU(a00, d, y0 + c);
-      hn::StoreU(a01, d, y0 + c + N);
-      hn::StoreU(a10, d, y1 + c);
-      hn::StoreU(a11, d, y1 + c + N);
-      hn::StoreU(a20, d, y2 + c);
-      hn::StoreU(a21, d, y2 + c + N);
-      hn::StoreU(a30, d, y3 + c);
-      hn::StoreU(a31, d, y3 + c + N);
+  int64_t c = 0;
+#if HWY_TARGET <= HWY_AVX3
+  for (; c + 4 * N <= n; c += 4 * N) {
+    for (int64_t r = 0; r < rows; r += 4) {
+      WeightedSum4x4(d, pt + r, ldp, v + c, v_stride, n_keys, y + r * y_stride + c, y_stride);
     }
-    for (; c < n; ++c) {  // head sizes that are not a multiple of 2 vectors
-      for (int64_t j = 0; j < n_keys; ++j) {
-        const float vjc = v[j * v_stride + c];
-        const float* pj = pt + j * ldp + r;
-        y0[c] += pj[0] * vjc;
-        y1[c] += pj[1] * vjc;
-        y2[c] += pj[2] * vjc;
-        y3[c] += pj[3] * vjc;
-      }
+  }
+#endif
+  for (; c + 2 * N <= n; c += 2 * N) {
+    for (int64_t r = 0; r < rows; r += 4) {  // rows is a multiple of 16
+      WeightedSum4x2(d, pt + r, ldp, v + c, v_stride, n_keys, y + r * y_stride + c, y_stride);
+    }
+  }
+  for (; c < n; ++c) {  // head sizes that are not a multiple of 2 vectors
+    for (int64_t r = 0; r < rows; ++r) {
+      float acc = y[r * y_stride + c];
+      for (int64_t j = 0; j < n_keys; ++j) acc += pt[j * ldp + r] * v[j * v_stride + c];
+      y[r * y_stride + c] = acc;
     }
   }
 }
