@@ -253,12 +253,14 @@ BENCHMARK(geglu<false>)->Arg(6144);
 BENCHMARK(geglu<true>)->Arg(6144);
 
 // Prefill attention of one E2B-shaped layer: 8 query heads sharing 1 KV head, a 512-token batch at
-// position 0 over an f32 cache (random keys / values). Arguments: head_dim, global (0: sliding
-// window 512), threads. GFLOP/s counts the 2·d multiply-adds of QKᵀ and PV per causal (query, key) pair.
+// position pos0 over an f32 cache (random keys / values). Arguments: head_dim, global (0: sliding
+// window 512), threads, pos0. GFLOP/s counts the 2·d multiply-adds of QKᵀ and PV per (query, key)
+// pair the query reads.
 void prefill_attention(benchmark::State& state) {
   const int64_t d = state.range(0), n = 512;
   const bool global = state.range(1) != 0;
   const int threads = static_cast<int>(state.range(2));
+  const int64_t pos0 = state.range(3);
   Gemma4Config cfg;
   cfg.n_layer = 1;
   cfg.n_head = 8;
@@ -269,29 +271,35 @@ void prefill_attention(benchmark::State& state) {
   lc.n_kv_heads = 1;
   lc.kv_source = 0;
   cfg.layers.push_back(lc);
-  KvCache cache(cfg, 4096, static_cast<int>(n));
-  const auto kv = random_floats(2 * n * d, 5, 0.3f);
-  for (int64_t t = 0; t < n; ++t) {
-    std::memcpy(cache.k(0, t), kv.data() + t * d, static_cast<size_t>(d) * sizeof(float));
-    std::memcpy(cache.v(0, t), kv.data() + (n + t) * d, static_cast<size_t>(d) * sizeof(float));
+  KvCache cache(cfg, static_cast<int>(pos0 + n), static_cast<int>(n));
+  const auto kv = random_floats(2 * n * d, 5, 0.3f);  // positions reuse 512 distinct rows
+  for (int64_t t = 0; t < pos0 + n; ++t) {
+    std::memcpy(cache.k(0, t), kv.data() + (t % n) * d, static_cast<size_t>(d) * sizeof(float));
+    std::memcpy(cache.v(0, t), kv.data() + (n + t % n) * d, static_cast<size_t>(d) * sizeof(float));
   }
   const auto q = random_floats(n * cfg.n_head * d, 6, 0.3f);
   std::vector<float> out(q.size());
   ThreadPool pool(threads);
   ForwardScratch s;
   for (auto _ : state) {
-    attention(cfg, 0, q.data(), n, 0, cache, out.data(), pool, s);
+    attention(cfg, 0, q.data(), n, pos0, cache, out.data(), pool, s);
     benchmark::DoNotOptimize(out.data());
   }
-  const double pairs = static_cast<double>(n) * static_cast<double>(n + 1) / 2 * cfg.n_head;
+  double pairs = 0;
+  for (int64_t t = pos0; t < pos0 + n; ++t)
+    pairs += static_cast<double>(global ? t + 1 : std::min<int64_t>(t + 1, 512));
+  pairs *= cfg.n_head;
   state.counters["GFLOP/s"] =
       benchmark::Counter(4.0 * pairs * static_cast<double>(d), benchmark::Counter::kIsIterationInvariantRate);
   state.SetLabel(simd::target_name());
 }
 BENCHMARK(prefill_attention)
-    ->Args({256, 0, 1})
-    ->Args({512, 1, 1})
-    ->Args({256, 0, 2})
+    ->Args({256, 0, 1, 0})
+    ->Args({512, 1, 1, 0})
+    ->Args({256, 0, 2, 0})
+    ->Args({256, 0, 1, 3584})  // a later batch of a long prompt: full windows, ring wrapped
+    ->Args({512, 1, 1, 3584})  // 4K context
+    ->Args({512, 1, 1, 16384})
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 

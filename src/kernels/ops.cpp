@@ -94,17 +94,20 @@ void score_tile_ref(const float* qt, int64_t ldq, int64_t rows, const float* k, 
 }
 
 void softmax_cols_ref(float* st, int64_t lds, int64_t rows, const int32_t* first, const int32_t* last, int64_t j0,
-                      int64_t j1, float* inv_sum) {
+                      int64_t j1, float* row_max, float* row_sum, float* rescale) {
   for (int64_t r = 0; r < rows; ++r) {
-    float mx = -HUGE_VALF;
-    for (int64_t j = first[r]; j <= last[r]; ++j) mx = std::max(mx, st[j * lds + r]);
+    const int64_t lo = std::max<int64_t>(j0, first[r]), hi = std::min<int64_t>(j1 - 1, last[r]);
+    float mx = row_max[r];
+    for (int64_t j = lo; j <= hi; ++j) mx = std::max(mx, st[(j - j0) * lds + r]);
     double sum = 0.0;
     for (int64_t j = j0; j < j1; ++j) {
-      float& x = st[j * lds + r];
-      x = (j >= first[r] && j <= last[r]) ? std::exp(x - mx) : 0.0f;
+      float& x = st[(j - j0) * lds + r];
+      x = (j >= lo && j <= hi) ? std::exp(x - mx) : 0.0f;
       sum += x;
     }
-    inv_sum[r] = static_cast<float>(1.0 / sum);
+    rescale[r] = mx == -HUGE_VALF ? 1.0f : std::exp(row_max[r] - mx);
+    row_sum[r] = row_sum[r] * rescale[r] + static_cast<float>(sum);
+    row_max[r] = mx;
   }
 }
 
@@ -121,8 +124,8 @@ void score_tile(const float* qt, int64_t ldq, int64_t rows, const float* k, int6
 }
 
 void softmax_cols(float* st, int64_t lds, int64_t rows, const int32_t* first, const int32_t* last, int64_t j0,
-                  int64_t j1, float* inv_sum) {
-  simd::softmax_cols(st, lds, rows, first, last, j0, j1, inv_sum);
+                  int64_t j1, float* row_max, float* row_sum, float* rescale) {
+  simd::softmax_cols(st, lds, rows, first, last, j0, j1, row_max, row_sum, rescale);
 }
 
 void weighted_sum_cols(const float* pt, int64_t ldp, int64_t rows, const float* v, int64_t v_stride, int64_t n_keys,

@@ -50,11 +50,14 @@ constexpr int64_t kTileRowAlign = 16;
 // (Qᵀ: [n][ldq], keys: n_keys rows of n values; scores Sᵀ: [n_keys][lds]).
 void score_tile(const float* qt, int64_t ldq, int64_t rows, const float* k, int64_t k_stride, int64_t n_keys, int64_t n,
                 float* st, int64_t lds);
-// Column r of st (keys j0 ≤ j < j1, row j at st + j·lds) becomes exp(s − max) over the row's keys
-// first[r] ≤ j ≤ last[r] (inside [j0, j1)) and 0 elsewhere; inv_sum[r] = 1 / Σ (normalizing is left
-// to the caller). first / last: [rows].
+// One block of keys of an online softmax over columns. Column r of st (keys j0 ≤ j < j1, key j at
+// st + (j − j0)·lds) becomes exp(s − m) at the row's keys first[r] ≤ j ≤ last[r] and 0 elsewhere,
+// where m = row_max[r] updated with this block's maximum; rescale[r] = exp(old max − m) is the factor
+// for what earlier blocks accumulated (1 while the row has seen no key), and row_sum[r] =
+// row_sum[r]·rescale[r] + Σ this block. Start a row with row_max = −∞, row_sum = 0; normalizing
+// (÷ row_sum) is left to the caller. first / last / row_max / row_sum / rescale: [rows].
 void softmax_cols(float* st, int64_t lds, int64_t rows, const int32_t* first, const int32_t* last, int64_t j0,
-                  int64_t j1, float* inv_sum);
+                  int64_t j1, float* row_max, float* row_sum, float* rescale);
 // (y + r·y_stride)[c] += Σ_j pt[j·ldp + r] · v[j·v_stride + c] for r < rows, j < n_keys, c < n.
 void weighted_sum_cols(const float* pt, int64_t ldp, int64_t rows, const float* v, int64_t v_stride, int64_t n_keys,
                        float* y, int64_t y_stride, int64_t n);
@@ -74,7 +77,7 @@ void weighted_sum_rows_ref(const float* w, int64_t w_stride, int64_t rows, const
 void score_tile_ref(const float* qt, int64_t ldq, int64_t rows, const float* k, int64_t k_stride, int64_t n_keys,
                     int64_t n, float* st, int64_t lds);
 void softmax_cols_ref(float* st, int64_t lds, int64_t rows, const int32_t* first, const int32_t* last, int64_t j0,
-                      int64_t j1, float* inv_sum);
+                      int64_t j1, float* row_max, float* row_sum, float* rescale);
 void weighted_sum_cols_ref(const float* pt, int64_t ldp, int64_t rows, const float* v, int64_t v_stride, int64_t n_keys,
                            float* y, int64_t y_stride, int64_t n);
 

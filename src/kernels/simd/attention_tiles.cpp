@@ -3,8 +3,8 @@
 // horizontal sum:
 //  - score_tile: scores Sᵀ[key][row] = K · Qᵀ from Qᵀ [dim][row] — a broadcast key value times a
 //    vector of rows; each Qᵀ load serves 4 keys and each key value 2 vectors of rows;
-//  - softmax_cols: per row (vector lane) a masked softmax over the keys of the row's token, with
-//    the 1/Σ left to the caller (applied once per output row instead of once per probability);
+//  - softmax_cols: per row (vector lane) a masked online softmax over a block of keys (running
+//    max and sum), the 1/Σ left to the caller (applied once per output row, not per probability);
 //  - weighted_sum_cols: Y[row][:] += Σ_key Pᵀ[key][row] · V[key][:] with 4 rows × 2 vectors of
 //    accumulators held in registers across the keys of a call.
 // They match the scalar references in kernels/ops.cpp (score_tile_ref, ...) to a relative
@@ -38,8 +38,8 @@ void ScoreTile(const float* qt, int64_t ldq, int64_t rows, const float* k, int64
   ops::score_tile_ref(qt, ldq, rows, k, k_stride, n_keys, n, st, lds);
 }
 void SoftmaxCols(float* st, int64_t lds, int64_t rows, const int32_t* first, const int32_t* last, int64_t j0,
-                 int64_t j1, float* inv_sum) {
-  ops::softmax_cols_ref(st, lds, rows, first, last, j0, j1, inv_sum);
+                 int64_t j1, float* row_max, float* row_sum, float* rescale) {
+  ops::softmax_cols_ref(st, lds, rows, first, last, j0, j1, row_max, row_sum, rescale);
 }
 void WeightedSumCols(const float* pt, int64_t ldp, int64_t rows, const float* v, int64_t v_stride, int64_t n_keys,
                      float* y, int64_t y_stride, int64_t n) {
@@ -115,31 +115,41 @@ void ScoreTile(const float* qt, int64_t ldq, int64_t rows, const float* k, int64
 }
 
 void SoftmaxCols(float* st, int64_t lds, int64_t rows, const int32_t* first, const int32_t* last, int64_t j0,
-                 int64_t j1, float* inv_sum) {
+                 int64_t j1, float* row_max, float* row_sum, float* rescale) {
   const DF d;
   const DI di;
   const int64_t N = static_cast<int64_t>(hn::Lanes(d));
+  const auto neg_inf = hn::Set(d, -HUGE_VALF);
   for (int64_t r = 0; r < rows; r += N) {
     // first ≤ j ≤ last as strict compares (Highway 1.0 has no integer Le).
     const auto vfirst = hn::Sub(hn::LoadU(di, first + r), hn::Set(di, 1));
     const auto vlast = hn::Add(hn::LoadU(di, last + r), hn::Set(di, 1));
-    auto vmax = hn::Set(d, -HUGE_VALF);
+    const auto old_max = hn::LoadU(d, row_max + r);
+    auto vmax = old_max;
     for (int64_t j = j0; j < j1; ++j) {
       const auto vj = hn::Set(di, static_cast<int32_t>(j));
       const auto in = hn::RebindMask(d, hn::And(hn::Lt(vfirst, vj), hn::Lt(vj, vlast)));
-      vmax = hn::IfThenElse(in, hn::Max(vmax, hn::LoadU(d, st + j * lds + r)), vmax);
+      vmax = hn::IfThenElse(in, hn::Max(vmax, hn::LoadU(d, st + (j - j0) * lds + r)), vmax);
     }
     auto vsum = hn::Zero(d);
     for (int64_t j = j0; j < j1; ++j) {
       const auto vj = hn::Set(di, static_cast<int32_t>(j));
       const auto in = hn::RebindMask(d, hn::And(hn::Lt(vfirst, vj), hn::Lt(vj, vlast)));
-      float* x = st + j * lds + r;
+      float* x = st + (j - j0) * lds + r;
       // Keys outside a row's range may hold anything finite; their exp is computed and dropped.
       const auto e = hn::IfThenElseZero(in, hn::Exp(d, hn::Sub(hn::LoadU(d, x), vmax)));
       hn::StoreU(e, d, x);
       vsum = hn::Add(vsum, e);
     }
-    hn::StoreU(hn::Div(hn::Set(d, 1.0f), vsum), d, inv_sum + r);
+    // exp(old − new): 0 for a row's first keys (old = −∞, kept out of Exp), 1 while it has none.
+    const auto seen_before = hn::Gt(old_max, neg_inf), seen_now = hn::Gt(vmax, neg_inf);
+    const auto alpha = hn::IfThenElse(
+        seen_now,
+        hn::IfThenElseZero(seen_before, hn::Exp(d, hn::Sub(hn::IfThenElse(seen_before, old_max, vmax), vmax))),
+        hn::Set(d, 1.0f));
+    hn::StoreU(alpha, d, rescale + r);
+    hn::StoreU(hn::MulAdd(hn::LoadU(d, row_sum + r), alpha, vsum), d, row_sum + r);
+    hn::StoreU(vmax, d, row_max + r);
   }
 }
 
@@ -284,8 +294,8 @@ void score_tile(const float* qt, int64_t ldq, int64_t rows, const float* k, int6
   HWY_DYNAMIC_DISPATCH(ScoreTile)(qt, ldq, rows, k, k_stride, n_keys, n, st, lds);
 }
 void softmax_cols(float* st, int64_t lds, int64_t rows, const int32_t* first, const int32_t* last, int64_t j0,
-                  int64_t j1, float* inv_sum) {
-  HWY_DYNAMIC_DISPATCH(SoftmaxCols)(st, lds, rows, first, last, j0, j1, inv_sum);
+                  int64_t j1, float* row_max, float* row_sum, float* rescale) {
+  HWY_DYNAMIC_DISPATCH(SoftmaxCols)(st, lds, rows, first, last, j0, j1, row_max, row_sum, rescale);
 }
 void weighted_sum_cols(const float* pt, int64_t ldp, int64_t rows, const float* v, int64_t v_stride, int64_t n_keys,
                        float* y, int64_t y_stride, int64_t n) {

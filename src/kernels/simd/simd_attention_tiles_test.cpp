@@ -1,7 +1,8 @@
 // SIMD tiled-attention kernels vs the scalar references in kernels/ops.cpp, on every target.
 // Bounds (in the test names): scores and P·V within 1e-5 of Σ|terms| (sums reassociated, fused
-// multiply-adds); softmax probabilities within 2e-6 relative (+1e-7 absolute) and 1/Σ within 1e-5
-// relative (Highway's exp is accurate to a few ulp; Σ runs in float lanes, not double).
+// multiply-adds); softmax probabilities within 2e-6 relative (+1e-7 absolute) and Σ within 1e-5
+// relative (Highway's exp is accurate to a few ulp; Σ runs in float lanes, not double); the online
+// softmax over blocks of keys within 1e-5 relative of the one-block softmax.
 
 #include <gtest/gtest.h>
 
@@ -42,24 +43,75 @@ TEST_P(SimdAttentionTiles, ScoreTileWithin1em5OfAbsSum) {
   }
 }
 
-TEST_P(SimdAttentionTiles, SoftmaxColsRel2em6InvSumRel1em5) {
+// Key ranges for `rows` rows inside [j0, j1): nested, shifted and single-key ones.
+void MakeRanges(int64_t rows, int64_t j0, int64_t j1, std::vector<int32_t>& first, std::vector<int32_t>& last) {
+  const int64_t keys = j1 - j0;
+  first.resize(rows);
+  last.resize(rows);
+  for (int64_t r = 0; r < rows; ++r) {
+    first[r] = static_cast<int32_t>(j0 + (r * 7) % keys);
+    last[r] = static_cast<int32_t>(std::min(j1 - 1, first[r] + (r % 3 == 0 ? 0 : keys)));
+  }
+}
+
+TEST_P(SimdAttentionTiles, SoftmaxColsOneBlockRel2em6SumRel1em5) {
   for (int64_t rows : {16, 32, 64}) {
     for (int64_t keys : {1, 5, 40, 600}) {
       const int64_t lds = rows + 2, j0 = 2, j1 = j0 + keys;
-      std::vector<int32_t> first(rows), last(rows);
-      for (int64_t r = 0; r < rows; ++r) {  // nested, shifted and single-key ranges inside [j0, j1)
-        first[r] = static_cast<int32_t>(j0 + (r * 7) % keys);
-        last[r] = static_cast<int32_t>(std::min(j1 - 1, first[r] + (r % 3 == 0 ? 0 : keys)));
-      }
-      auto got = RandomRow((j1 + 1) * lds, 3, 5.0f);
+      std::vector<int32_t> first, last;
+      MakeRanges(rows, j0, j1, first, last);
+      auto got = RandomRow(keys * lds, 3, 5.0f);
       auto want = got;
-      std::vector<float> got_inv(rows), want_inv(rows);
-      softmax_cols(got.data(), lds, rows, first.data(), last.data(), j0, j1, got_inv.data());
-      ops::softmax_cols_ref(want.data(), lds, rows, first.data(), last.data(), j0, j1, want_inv.data());
+      std::vector<float> got_max(rows, -HUGE_VALF), got_sum(rows, 0.0f), got_rescale(rows);
+      auto want_max = got_max, want_sum = got_sum, want_rescale = got_rescale;
+      softmax_cols(got.data(), lds, rows, first.data(), last.data(), j0, j1, got_max.data(), got_sum.data(),
+                   got_rescale.data());
+      ops::softmax_cols_ref(want.data(), lds, rows, first.data(), last.data(), j0, j1, want_max.data(), want_sum.data(),
+                            want_rescale.data());
       for (size_t i = 0; i < want.size(); ++i) {
         ASSERT_NEAR(got[i], want[i], 2e-6 * std::fabs(want[i]) + 1e-7) << rows << " " << keys << " i=" << i;
       }
-      for (int64_t r = 0; r < rows; ++r) ASSERT_NEAR(got_inv[r], want_inv[r], 1e-5 * want_inv[r]) << r;
+      for (int64_t r = 0; r < rows; ++r) {
+        ASSERT_EQ(got_max[r], want_max[r]) << r;
+        ASSERT_NEAR(got_sum[r], want_sum[r], 1e-5 * want_sum[r]) << r;
+        ASSERT_EQ(got_rescale[r], 0.0f) << r;  // nothing accumulated before: the factor clears it
+      }
+    }
+  }
+}
+
+// Blocks of keys with the running max / sum, earlier probabilities scaled by the later factors as
+// attention does, give the one-block softmax: within 1e-5 relative (+1e-7 absolute). Rows whose range
+// misses a block (before or after it) are covered.
+TEST_P(SimdAttentionTiles, SoftmaxColsBlocksMatchOneBlockRel1em5) {
+  const int64_t rows = 32, lds = rows, keys = 300;
+  std::vector<int32_t> first, last;
+  MakeRanges(rows, 0, keys, first, last);
+  const auto scores = RandomRow(keys * lds, 4, 5.0f);
+  auto want = scores;
+  std::vector<float> mx(rows, -HUGE_VALF), sum(rows, 0.0f), rescale(rows);
+  ops::softmax_cols_ref(want.data(), lds, rows, first.data(), last.data(), 0, keys, mx.data(), sum.data(),
+                        rescale.data());
+  for (int64_t block : {1, 7, 64, 299}) {
+    auto got = scores;
+    std::fill(mx.begin(), mx.end(), -HUGE_VALF);
+    std::fill(sum.begin(), sum.end(), 0.0f);
+    for (int64_t jb = 0; jb < keys; jb += block) {
+      const int64_t je = std::min(keys, jb + block);
+      softmax_cols(got.data() + jb * lds, lds, rows, first.data(), last.data(), jb, je, mx.data(), sum.data(),
+                   rescale.data());
+      for (int64_t j = 0; j < jb; ++j) {
+        for (int64_t r = 0; r < rows; ++r) got[j * lds + r] *= rescale[r];
+      }
+    }
+    for (int64_t j = 0; j < keys; ++j) {
+      for (int64_t r = 0; r < rows; ++r) {
+        const float p = got[j * lds + r] / sum[r];
+        double want_sum = 0;
+        for (int64_t k = 0; k < keys; ++k) want_sum += want[k * lds + r];
+        const float w = static_cast<float>(want[j * lds + r] / want_sum);
+        ASSERT_NEAR(p, w, 1e-5 * w + 1e-7) << block << " j=" << j << " r=" << r;
+      }
     }
   }
 }
