@@ -51,28 +51,48 @@ std::vector<uint8_t> make_weights(GgmlType t, int64_t rows, int64_t cols) {
   return w;
 }
 
-void decode(benchmark::State& state, GgmlType t, bool cold) {
+// The weights as the engine holds them after loading: stored panels where the CPU's kernels use them
+// (Q4_0 / Q8_0 on AVX-512), else the GGUF rows. Returns the bytes per copy (64-byte multiples).
+size_t resident_layout(GgmlType t, int64_t rows, int64_t cols, const std::vector<uint8_t>& gguf, bool panels,
+                       std::vector<uint8_t>& out) {
+  if (!panels) {
+    out = gguf;
+    return gguf.size();
+  }
+  const size_t bytes = (simd::stored_panels_bytes(t, rows, cols) + 63) / 64 * 64;
+  out.assign(bytes, 0);
+  simd::store_panels({t, gguf.data(), cols, rows, row_size(t, cols)}, out.data());
+  return bytes;
+}
+
+// `layout`: 0 = GGUF rows, 1 = stored panels (see resident_layout).
+void decode(benchmark::State& state, GgmlType t, bool cold, int layout = 0) {
   const int64_t rows = state.range(0), cols = state.range(1);
   const int threads = static_cast<int>(state.range(2));
   const size_t rb = row_size(t, cols);
-  const size_t bytes = rb * static_cast<size_t>(rows);
-  const std::vector<uint8_t> one = make_weights(t, rows, cols);
+  const bool panels = layout == 1 && simd::stored_panels_supported(t, cols);
+  if (layout == 1 && !panels) return state.SkipWithError("no stored panels for this type / target");
+  std::vector<uint8_t> one;
+  const size_t bytes = resident_layout(t, rows, cols, make_weights(t, rows, cols), panels, one);
   const size_t copies = cold ? std::max<size_t>(1, kColdBytes / bytes) : 1;
-  std::vector<uint8_t> all(bytes * copies);
-  for (size_t c = 0; c < copies; ++c) std::memcpy(all.data() + c * bytes, one.data(), bytes);
+  // 64-byte aligned copies (stored panels are read with aligned loads).
+  std::vector<uint8_t> store(bytes * copies + 64);
+  uint8_t* all = store.data() + (64 - reinterpret_cast<uintptr_t>(store.data()) % 64) % 64;
+  for (size_t c = 0; c < copies; ++c) std::memcpy(all + c * bytes, one.data(), bytes);
   const auto x = random_floats(cols, 1, 1.0f);
   std::vector<float> y(static_cast<size_t>(rows));
   ThreadPool pool(threads);
   MatmulScratch scratch;
   size_t c = 0;
   for (auto _ : state) {
-    const WeightMatrix w{t, all.data() + c * bytes, cols, rows, rb};
+    WeightMatrix w{t, all + c * bytes, cols, rows, rb};
+    w.panels = panels;
     matmul(w, x.data(), 1, y.data(), rows, pool, scratch);
     benchmark::DoNotOptimize(y.data());
     c = (c + 1) % copies;
   }
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(bytes));
-  state.SetLabel(std::string(simd::target_name()) + (cold ? " cold" : " hot"));
+  state.SetLabel(std::string(simd::target_name()) + (cold ? " cold" : " hot") + (panels ? " panels" : ""));
 }
 
 // The old path: reference quantization and vec_dot_ref per row, one thread, hot weights.
@@ -94,16 +114,24 @@ void decode_reference(benchmark::State& state, GgmlType t) {
   state.SetLabel("scalar reference");
 }
 
-void prefill(benchmark::State& state, GgmlType t) {
+void prefill(benchmark::State& state, GgmlType t, int layout = 0) {
   const int64_t rows = state.range(0), cols = state.range(1);
   const int threads = static_cast<int>(state.range(2));
   const int64_t n_tokens = state.range(3);
-  const std::vector<uint8_t> w = make_weights(t, rows, cols);
+  const bool panels = layout == 1 && simd::stored_panels_supported(t, cols);
+  if (layout == 1 && !panels) return state.SkipWithError("no stored panels for this type / target");
+  std::vector<uint8_t> store;
+  resident_layout(t, rows, cols, make_weights(t, rows, cols), panels, store);
+  store.resize(store.size() + 64);
+  const size_t shift = (64 - reinterpret_cast<uintptr_t>(store.data()) % 64) % 64;
+  std::memmove(store.data() + shift, store.data(), store.size() - 64);
+  const uint8_t* w = store.data() + shift;
   const auto x = random_floats(cols * n_tokens, 2, 1.0f);
   std::vector<float> y(static_cast<size_t>(rows * n_tokens));
   ThreadPool pool(threads);
   MatmulScratch scratch;
-  const WeightMatrix wm{t, w.data(), cols, rows, row_size(t, cols)};
+  WeightMatrix wm{t, w, cols, rows, row_size(t, cols)};
+  wm.panels = panels;
   for (auto _ : state) {
     matmul(wm, x.data(), n_tokens, y.data(), rows, pool, scratch);
     benchmark::DoNotOptimize(y.data());
@@ -112,7 +140,7 @@ void prefill(benchmark::State& state, GgmlType t) {
                                                  benchmark::Counter::kIsIterationInvariantRate);
   state.counters["tok/s"] =
       benchmark::Counter(static_cast<double>(n_tokens), benchmark::Counter::kIsIterationInvariantRate);
-  state.SetLabel(simd::target_name());
+  state.SetLabel(std::string(simd::target_name()) + (panels ? " panels" : ""));
 }
 
 void prefill_reference(benchmark::State& state, GgmlType t) {
@@ -191,10 +219,27 @@ BENCHMARK(pool_round_trip)->Arg(1)->Arg(2)->UseRealTime();
       ->UseRealTime()                                      \
       ->Unit(benchmark::kMillisecond);
 
+// The same products on stored panels (how Q4_0 / Q8_0 weights sit in RAM after loading on AVX-512).
+#define POCKET_PANELS_BENCH(T)                                                                            \
+  BENCHMARK_CAPTURE(decode, T##_panels_cold, GgmlType::T, true, 1)                                        \
+      ->ArgsProduct({{2048, 6144}, {1536}, {1, 2}})                                                       \
+      ->UseRealTime();                                                                                    \
+  BENCHMARK_CAPTURE(decode, T##_panels_hot, GgmlType::T, false, 1)->Args({2048, 1536, 1})->UseRealTime(); \
+  BENCHMARK_CAPTURE(decode, T##_panels_output, GgmlType::T, true, 1)                                      \
+      ->Args({262144, 1536, 2})                                                                           \
+      ->UseRealTime()                                                                                     \
+      ->Unit(benchmark::kMillisecond);                                                                    \
+  BENCHMARK_CAPTURE(prefill, T##_panels, GgmlType::T, 1)                                                  \
+      ->Args({2048, 1536, 1, 512})                                                                        \
+      ->Args({2048, 1536, 2, 512})                                                                        \
+      ->UseRealTime();
+
 POCKET_DECODE_BENCH(Q4_0)
 POCKET_OUTPUT_BENCH(Q4_0)
+POCKET_PANELS_BENCH(Q4_0)
 POCKET_DECODE_BENCH(Q8_0)
 POCKET_OUTPUT_BENCH(Q8_0)
+POCKET_PANELS_BENCH(Q8_0)
 POCKET_DECODE_BENCH(Q4_K)
 POCKET_OUTPUT_BENCH(Q4_K)
 POCKET_DECODE_BENCH(Q6_K)

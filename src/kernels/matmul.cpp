@@ -34,7 +34,16 @@ constexpr int64_t kSlicesPerThread = 8;
 // streaming, less than a ThreadPool round trip (pool_round_trip in bench/kernels_bench.cpp).
 constexpr size_t kInlineBytes = size_t{384} << 10;
 
-simd::WeightView view(const WeightMatrix& w) { return {w.type, w.data, w.cols, w.rows, w.row_bytes}; }
+simd::WeightView view(const WeightMatrix& w) { return {w.type, w.data, w.cols, w.rows, w.row_bytes, w.panels}; }
+
+// Row r of w in the GGUF layout: w.row(r), or rebuilt block by block from stored panels into buf.
+const uint8_t* gguf_row(const WeightMatrix& w, int64_t r, std::vector<uint8_t>& buf) {
+  if (!w.panels) return w.row(r);
+  const size_t block = row_size(w.type, 32);
+  buf.resize(w.row_bytes);
+  for (int64_t b = 0; b < w.cols / 32; ++b) simd::stored_panel_block(view(w), r, b, buf.data() + b * block);
+  return buf.data();
+}
 
 // Splits [0, rows) into `parts` contiguous chunks aligned to kRowAlign; chunk i is [begin(i), begin(i + 1)).
 int64_t chunk_begin(int64_t rows, int64_t parts, int64_t i) {
@@ -59,12 +68,31 @@ void matmul_reference(const WeightMatrix& w, const float* x, int64_t n_tokens, f
   scratch.xq.resize(xrow * static_cast<size_t>(n_tokens));
   for (int64_t t = 0; t < n_tokens; ++t) quantize_row(xt, x + t * w.cols, scratch.xq.data() + t * xrow, w.cols);
   pool.parallel_for(w.rows, 16, [&](int64_t rb, int64_t re, int) {
+    std::vector<uint8_t> buf;
     for (int64_t r = rb; r < re; ++r) {
+      const uint8_t* row = gguf_row(w, r, buf);
       for (int64_t t = 0; t < n_tokens; ++t) {
-        y[t * y_stride + r] = vec_dot_ref(w.type, w.row(r), scratch.xq.data() + t * xrow, w.cols);
+        y[t * y_stride + r] = vec_dot_ref(w.type, row, scratch.xq.data() + t * xrow, w.cols);
       }
     }
   });
+}
+
+// Per-token block data for a stored-panel matrix (its tiles read token_aux also in decode), at byte
+// `offset` of aux (grown as needed; earlier contents are kept). Returns where it starts.
+const uint8_t* prepare_aux(const WeightMatrix& w, const simd::ActivationView& xv, std::vector<uint8_t>& aux,
+                           size_t offset) {
+  const size_t bytes = simd::token_aux_bytes(w.type, w.cols) * static_cast<size_t>(xv.n_tokens);
+  if (aux.size() < offset + bytes) aux.resize(offset + bytes);
+  simd::prepare_tokens(w.type, xv, w.cols, aux.data() + offset);
+  return aux.data() + offset;
+}
+
+// Decode-shaped rows [r0, r1): the row kernel, or the tiles for stored panels (r0 a multiple of 16).
+void decode_rows(const simd::WeightView& wv, int64_t r0, int64_t r1, const simd::ActivationView& xv, const uint8_t* aux,
+                 float* y, int64_t y_stride) {
+  if (wv.panels) return simd::gemm_rows(wv, r0, r1, xv, aux, nullptr, y, y_stride);
+  simd::matvec_rows(wv, r0, r1, xv, y, y_stride);
 }
 
 // Prefill-shaped product (n_tokens ≥ min_gemm_tokens): activations converted to the vec-dot type
@@ -122,9 +150,10 @@ void matmul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, i
   for (int64_t t = 0; t < n_tokens; ++t) simd::quantize_activation(xt, x + t * w.cols, xq + t * xrow, w.cols);
   const simd::WeightView wv = view(w);
   const simd::ActivationView xv{xq, xrow, n_tokens};
+  const uint8_t* aux = w.panels ? prepare_aux(w, xv, scratch.token_aux, 0) : nullptr;
   // Small matrices: waking the workers costs more than reading the weights on this thread.
   if (w.row_bytes * static_cast<size_t>(w.rows) * static_cast<size_t>(n_tokens) < kInlineBytes || pool.size() == 1) {
-    simd::matvec_rows(wv, 0, w.rows, xv, y, y_stride);
+    decode_rows(wv, 0, w.rows, xv, aux, y, y_stride);
     return;
   }
   // Memory-bound: contiguous slices of rows, every weight byte read once. A few slices per thread,
@@ -133,7 +162,7 @@ void matmul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, i
       std::min<int64_t>(int64_t{pool.size()} * kSlicesPerThread, (w.rows + kRowAlign - 1) / kRowAlign);
   pool.parallel_for(parts, 1, [&](int64_t b, int64_t e, int) {
     const int64_t r0 = chunk_begin(w.rows, parts, b), r1 = chunk_begin(w.rows, parts, e);
-    if (r0 < r1) simd::matvec_rows(wv, r0, r1, xv, y, y_stride);
+    if (r0 < r1) decode_rows(wv, r0, r1, xv, aux, y, y_stride);
   });
 }
 
@@ -189,6 +218,18 @@ void matmul_many(std::span<const MatmulJob> jobs, ThreadPool& pool, MatmulScratc
     }
     xq_bytes += xrow * static_cast<size_t>(j.n_tokens);
   }
+  // Stored-panel jobs also read per-token block data, made once per job.
+  scratch.job_aux.assign(n_jobs, 0);
+  size_t aux_bytes = 0;
+  for (size_t i = 0; i < n_jobs; ++i) {
+    const MatmulJob& j = jobs[i];
+    if (!j.w->panels) continue;
+    const simd::ActivationView xv{scratch.xq.data() + scratch.job_xq[i], row_size(vec_dot_type(j.w->type), j.w->cols),
+                                  j.n_tokens};
+    scratch.job_aux[i] = aux_bytes;
+    prepare_aux(*j.w, xv, scratch.token_aux, aux_bytes);
+    aux_bytes += simd::token_aux_bytes(j.w->type, j.w->cols) * static_cast<size_t>(j.n_tokens);
+  }
   // Slices: each job gets a share of the pool's slices in proportion to the bytes it reads.
   const int64_t target = int64_t{pool.size()} * kSlicesPerThread;
   scratch.slices.clear();
@@ -208,7 +249,8 @@ void matmul_many(std::span<const MatmulJob> jobs, ThreadPool& pool, MatmulScratc
       const MatmulJob& j = jobs[static_cast<size_t>(sl.job)];
       const simd::ActivationView xv{scratch.xq.data() + scratch.job_xq[static_cast<size_t>(sl.job)],
                                     row_size(vec_dot_type(j.w->type), j.w->cols), j.n_tokens};
-      simd::matvec_rows(view(*j.w), sl.r0, sl.r1, xv, j.y, j.y_stride);
+      decode_rows(view(*j.w), sl.r0, sl.r1, xv, scratch.token_aux.data() + scratch.job_aux[static_cast<size_t>(sl.job)],
+                  j.y, j.y_stride);
     }
   };
   if (weight_bytes < kInlineBytes) return run(0, static_cast<int64_t>(scratch.slices.size()), 0);
@@ -216,7 +258,13 @@ void matmul_many(std::span<const MatmulJob> jobs, ThreadPool& pool, MatmulScratc
 }
 
 void dequantize_matrix_row(const WeightMatrix& w, int64_t r, float* out) {
-  dequantize_row(w.type, w.row(r), out, w.cols);
+  if (!w.panels) return dequantize_row(w.type, w.row(r), out, w.cols);
+  // Block by block from the stored panels (an embedding lookup per token: no allocation).
+  uint8_t block[64];
+  for (int64_t b = 0; b < w.cols / 32; ++b) {
+    simd::stored_panel_block(view(w), r, b, block);
+    dequantize_row(w.type, block, out + 32 * b, 32);
+  }
 }
 
 }  // namespace pocket

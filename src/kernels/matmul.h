@@ -17,7 +17,10 @@ struct WeightMatrix {
   const uint8_t* data = nullptr;
   int64_t cols = 0;
   int64_t rows = 0;
-  size_t row_bytes = 0;
+  size_t row_bytes = 0;  // of a row in the GGUF layout
+  // Stored in the tile kernels' panel layout (simd::store_panels, done at load where it pays): rows
+  // are then not contiguous, so row() and slice_rows() do not apply; dequantize_matrix_row does.
+  bool panels = false;
 
   bool empty() const { return data == nullptr; }
   const uint8_t* row(int64_t r) const { return data + static_cast<size_t>(r) * row_bytes; }
@@ -33,6 +36,7 @@ struct MatmulScratch {
   std::vector<std::vector<uint8_t>> panels;
   // matmul_many: where each job's converted activations start in xq, and the row slices handed out.
   std::vector<size_t> job_xq;
+  std::vector<size_t> job_aux;  // and where their per-token block data starts in token_aux (stored panels)
   struct Slice {
     int32_t job;
     int64_t r0, r1;

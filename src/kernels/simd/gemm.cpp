@@ -22,6 +22,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
+#include <vector>
 
 #include "hwy/cache_control.h"
 #include "hwy/highway.h"
@@ -68,6 +70,18 @@ inline bool has_min(GgmlType w) {
 
 inline bool is_float(GgmlType w) { return w == GgmlType::F32 || w == GgmlType::F16 || w == GgmlType::BF16; }
 
+// Panels stored at load (store_panels): 16 rows each; per 32-element unit the quants of all 16 rows
+// (Q4_0: 4 vectors of 64 bytes, vector j lane r = qs bytes 4j..4j+3 of row r; Q8_0: 8 vectors, vector
+// g lane r = quants 4g..4g+3 of row r), and after all units' quants, 16 f16 scales per unit.
+inline constexpr int64_t kStoredRows = 16;
+inline size_t StoredQuantBytes(GgmlType t) { return t == GgmlType::Q4_0 ? 256 : 512; }
+inline size_t StoredPanelStride(GgmlType t, int64_t cols) {
+  return static_cast<size_t>(cols / 32) * (StoredQuantBytes(t) + 2 * kStoredRows);
+}
+// Stored panels on a target without their tiles (only after force_target in tests): row by row.
+void stored_rows_fallback(const WeightView& w, int64_t r0, int64_t r1, const ActivationView& x, float* y,
+                          int64_t y_stride);
+
 }  // namespace pocket::simd::gemm_detail
 
 // The tiles keep one accumulator per token in separate variables acc0..acc7 (SVE's sizeless vector
@@ -77,8 +91,12 @@ inline bool is_float(GgmlType w) { return w == GgmlType::F32 || w == GgmlType::F
 // The same for every (panel, token) slot of a tile of up to 3 panels.
 #define POCKET_TILE_SLOTS(X)                                                                                      \
   X(0, 0)                                                                                                         \
-  X(0, 1) X(0, 2) X(0, 3) X(0, 4) X(0, 5) X(0, 6) X(0, 7) X(1, 0) X(1, 1) X(1, 2) X(1, 3) X(1, 4) X(1, 5) X(1, 6) \
-      X(1, 7) X(2, 0) X(2, 1) X(2, 2) X(2, 3) X(2, 4) X(2, 5) X(2, 6) X(2, 7)
+  X(0, 1)                                                                                                         \
+  X(0, 2)                                                                                                         \
+  X(0, 3)                                                                                                         \
+  X(0, 4)                                                                                                         \
+  X(0, 5) X(0, 6) X(0, 7) X(1, 0) X(1, 1) X(1, 2) X(1, 3) X(1, 4) X(1, 5) X(1, 6) X(1, 7) X(2, 0) X(2, 1) X(2, 2) \
+      X(2, 3) X(2, 4) X(2, 5) X(2, 6) X(2, 7)
 #endif  // POCKET_SIMD_GEMM_DETAIL_ONCE
 
 POCKET_BEFORE_NAMESPACE();  // HWY_BEFORE_NAMESPACE() with avx512vnni on AVX3_DL (simd-inl.h)
@@ -100,6 +118,7 @@ int64_t TilePanels() { return 1; }
 
 void GemmRows(const WeightView& w, int64_t r0, int64_t r1, const ActivationView& x, const uint8_t*, uint8_t*, float* y,
               int64_t y_stride) {
+  if (w.panels) return stored_rows_fallback(w, r0, r1, x, y, y_stride);
   matvec_rows(w, r0, r1, x, y, y_stride);
 }
 
@@ -471,50 +490,109 @@ inline constexpr int kTileTokens = kW == 64 ? 8 : 4;
 
 int64_t TilePanels() { return kTilePanels; }
 
-template <int U, Combine kC, bool kSignedW, int NP, int T>
-void Tile(const uint8_t* panel, size_t panel_stride, size_t stride, int64_t n_units, const XLayout& xl,
+// Where a tile reads its weights: panels packed into scratch per call (kPacked: U/4 groups of P rows
+// × 4 unsigned quants, then P f32 scales and mins), or panels stored at load (see StorePanels):
+// Q4_0 nibbles still packed two per byte, Q8_0 raw int8, f16 scales after all units' quants.
+enum class Source { kPacked, kStoredQ4_0, kStoredQ8_0 };
+
+inline constexpr size_t kStoredScaleBytes = 2 * kStoredRows;  // 16 f16 per unit
+
+// Unit u's weights of one panel: groups j and j + U/8 (j < U/8) as unsigned quants (or signed Q8_0
+// where kSignedW), and the P scales.
+template <int U, Source kS>
+struct PanelUnit {
+  const uint8_t* q;       // the unit's quants
+  const uint8_t* scales;  // kPacked: f32 scales then mins; stored: f16 scales
+
+  HWY_INLINE void Groups(int j, VU8& lo, VU8& hi) const {
+    const DU8 du8;
+    if constexpr (kS == Source::kPacked) {
+      lo = hn::Load(du8, q + j * 4 * kP);
+      hi = hn::Load(du8, q + (j + U / 8) * 4 * kP);
+    } else if constexpr (kS == Source::kStoredQ4_0) {
+      const VU8 v = hn::Load(du8, q + j * 4 * kP);  // low nibbles: quants 4j.., high: 16 + 4j..
+      lo = hn::And(v, hn::Set(du8, uint8_t{0x0F}));
+      hi = hn::And(hn::BitCast(du8, hn::ShiftRight<4>(hn::BitCast(DU16(), v))), hn::Set(du8, uint8_t{0x0F}));
+    } else {
+      lo = hn::Load(du8, q + j * 4 * kP);
+      hi = hn::Load(du8, q + (j + U / 8) * 4 * kP);
+      if constexpr (kBiasQ8) {
+        lo = hn::Xor(lo, hn::Set(du8, uint8_t{0x80}));
+        hi = hn::Xor(hi, hn::Set(du8, uint8_t{0x80}));
+      }
+    }
+  }
+  HWY_INLINE VF32 Scales() const {
+    if constexpr (kS == Source::kPacked) {
+      return hn::Load(DF32(), reinterpret_cast<const float*>(scales));
+    } else {
+      const hn::Rebind<hwy::float16_t, DF32> dh;
+      return hn::PromoteTo(DF32(), hn::Load(dh, reinterpret_cast<const hwy::float16_t*>(scales)));
+    }
+  }
+  const float* Mins() const { return reinterpret_cast<const float*>(scales); }  // kPacked: f + kP
+};
+
+// Where panel p's unit u lives: packed panels interleave quants and scales per unit (unit_stride
+// apart); stored panels keep all units' quants (unit_stride each) before all their scales.
+template <int U, Source kS>
+HWY_INLINE PanelUnit<U, kS> UnitOf(const uint8_t* panel, size_t unit_stride, int64_t n_units, int64_t u) {
+  const uint8_t* q = panel + static_cast<size_t>(u) * unit_stride;
+  if constexpr (kS == Source::kPacked) {
+    return {q, q + U * kP};
+  } else {
+    return {q, panel + static_cast<size_t>(n_units) * unit_stride + static_cast<size_t>(u) * kStoredScaleBytes};
+  }
+}
+
+template <int U, Combine kC, bool kSignedW, Source kS, int NP, int T>
+void Tile(const uint8_t* panel, size_t panel_stride, size_t unit_stride, int64_t n_units, const XLayout& xl,
           const uint8_t* const* xrows, const TokenUnit* const* tok, float* const* yrows, int64_t r_off,
           int64_t n_valid_last) {
   static_assert(1 <= NP && NP <= 3 && 1 <= T && T <= 8, "accumulators: acc<panel>_<token>, 3 x 8");
   const DI32 di;
   const DF32 df;
-  const DU8 du8;
 #define POCKET_TILE_DECL(p, t) VF32 acc##p##_##t = hn::Zero(df);
   POCKET_TILE_SLOTS(POCKET_TILE_DECL)
 #undef POCKET_TILE_DECL
   size_t xo = xl.qs;     // offset of unit u's first activation quant
   int64_t in_block = 0;  // elements of the current activation block already passed
   for (int64_t u = 0; u < n_units; ++u) {
-    const uint8_t* pu0 = panel + static_cast<size_t>(u) * stride;
-    const uint8_t* pu1 = pu0 + panel_stride;
-    const uint8_t* pu2 = pu1 + panel_stride;
+    const PanelUnit<U, kS> pu0 = UnitOf<U, kS>(panel, unit_stride, n_units, u);
+    const PanelUnit<U, kS> pu1 = UnitOf<U, kS>(panel + panel_stride, unit_stride, n_units, u);
+    const PanelUnit<U, kS> pu2 = UnitOf<U, kS>(panel + 2 * panel_stride, unit_stride, n_units, u);
     // Integer sums start at -(offset · Σ activation quants), so they end as the exact block sums.
 #define POCKET_TILE_INIT(p, t)       \
   VI32 iacc##p##_##t = hn::Zero(di); \
   if constexpr (NP > (p) && T > (t)) iacc##p##_##t = hn::Set(di, -tok[t][u].corr);
     POCKET_TILE_SLOTS(POCKET_TILE_INIT)
 #undef POCKET_TILE_INIT
-    for (int g = 0; g < U / 4; ++g) {
-      const VU8 wv0 = hn::Load(du8, pu0 + g * 4 * kP);
-      const VU8 wv1 = NP > 1 ? hn::Load(du8, pu1 + g * 4 * kP) : wv0;
-      const VU8 wv2 = NP > 2 ? hn::Load(du8, pu2 + g * 4 * kP) : wv0;
-      const size_t xg = xo + static_cast<size_t>(4 * g);
-#define POCKET_TILE_DOT(t)                                                   \
-  if constexpr (T > (t)) {                                                   \
-    const VI8 xv = BroadcastQuads(xrows[t] + xg);                            \
-    iacc0_##t = TileDot<kSignedW>(iacc0_##t, wv0, xv);                       \
-    if constexpr (NP > 1) iacc1_##t = TileDot<kSignedW>(iacc1_##t, wv1, xv); \
-    if constexpr (NP > 2) iacc2_##t = TileDot<kSignedW>(iacc2_##t, wv2, xv); \
+    for (int j = 0; j < U / 8; ++j) {
+      VU8 lo0, hi0, lo1, hi1, lo2, hi2;
+      pu0.Groups(j, lo0, hi0);
+      if constexpr (NP > 1) pu1.Groups(j, lo1, hi1);
+      if constexpr (NP > 2) pu2.Groups(j, lo2, hi2);
+      const size_t xlo = xo + static_cast<size_t>(4 * j), xhi = xlo + U / 2;
+#define POCKET_TILE_DOT(t)                                                    \
+  if constexpr (T > (t)) {                                                    \
+    const VI8 xl_ = BroadcastQuads(xrows[t] + xlo);                           \
+    const VI8 xh_ = BroadcastQuads(xrows[t] + xhi);                           \
+    iacc0_##t = TileDot<kSignedW>(iacc0_##t, lo0, xl_);                       \
+    iacc0_##t = TileDot<kSignedW>(iacc0_##t, hi0, xh_);                       \
+    if constexpr (NP > 1) iacc1_##t = TileDot<kSignedW>(iacc1_##t, lo1, xl_); \
+    if constexpr (NP > 1) iacc1_##t = TileDot<kSignedW>(iacc1_##t, hi1, xh_); \
+    if constexpr (NP > 2) iacc2_##t = TileDot<kSignedW>(iacc2_##t, lo2, xl_); \
+    if constexpr (NP > 2) iacc2_##t = TileDot<kSignedW>(iacc2_##t, hi2, xh_); \
   }
       POCKET_TILE_TOKENS(POCKET_TILE_DOT)
 #undef POCKET_TILE_DOT
     }
-    const float* f0 = reinterpret_cast<const float*>(pu0 + U * kP);
-    const float* f1 = reinterpret_cast<const float*>(pu1 + U * kP);
-    const float* f2 = reinterpret_cast<const float*>(pu2 + U * kP);
-    const VF32 dx0 = hn::Load(df, f0);
-    const VF32 dx1 = NP > 1 ? hn::Load(df, f1) : dx0;
-    const VF32 dx2 = NP > 2 ? hn::Load(df, f2) : dx0;
+    const VF32 dx0 = pu0.Scales();
+    const VF32 dx1 = NP > 1 ? pu1.Scales() : dx0;
+    const VF32 dx2 = NP > 2 ? pu2.Scales() : dx0;
+    const float* f0 = pu0.Mins();
+    const float* f1 = pu1.Mins();
+    const float* f2 = pu2.Mins();
 #define POCKET_TILE_TERM(p, t) \
   if constexpr (NP > (p) && T > (t)) acc##p##_##t = TileTerm<kC>(acc##p##_##t, iacc##p##_##t, dx##p, f##p, tok[t][u]);
     POCKET_TILE_SLOTS(POCKET_TILE_TERM)
@@ -540,13 +618,13 @@ void Tile(const uint8_t* panel, size_t panel_stride, size_t stride, int64_t n_un
 #undef POCKET_TILE_STORE
 }
 
-// NP packed panels (rows r0 .. r0 + NP·P, the last holding n_valid_last rows) times every token.
-template <int U, Combine kC, bool kSignedW, int NP>
+// NP panels (rows r0 .. r0 + NP·P, the last holding n_valid_last rows) times every token.
+template <int U, Combine kC, bool kSignedW, Source kS, int NP>
 void PanelsTimesTokens(const uint8_t* panel, size_t panel_stride, const WeightView& w, int64_t r0, int64_t n_valid_last,
                        const ActivationView& x, const uint8_t* token_aux, float* y, int64_t y_stride) {
   const XLayout xl = XLayoutOf(w.type);
   const int64_t n_units = w.cols / U;
-  const size_t stride = UnitStride(w.type);
+  const size_t unit_stride = kS == Source::kPacked ? UnitStride(w.type) : StoredQuantBytes(w.type);
   const size_t aux_stride = token_aux_bytes(w.type, w.cols);
   for (int64_t t0 = 0; t0 < x.n_tokens;) {
     const int64_t left = x.n_tokens - t0;
@@ -559,59 +637,97 @@ void PanelsTimesTokens(const uint8_t* panel, size_t panel_stride, const WeightVi
       tok[t] = reinterpret_cast<const TokenUnit*>(token_aux + static_cast<size_t>(t0 + t) * aux_stride);
       yrows[t] = y + (t0 + t) * y_stride;
     }
+    const auto tile = [&](auto tokens) {
+      Tile<U, kC, kSignedW, kS, NP, decltype(tokens)::value>(panel, panel_stride, unit_stride, n_units, xl, xrows, tok,
+                                                             yrows, r0, n_valid_last);
+    };
     if (T == kTileTokens) {
-      Tile<U, kC, kSignedW, NP, kTileTokens>(panel, panel_stride, stride, n_units, xl, xrows, tok, yrows, r0,
-                                             n_valid_last);
+      tile(std::integral_constant<int, kTileTokens>{});
     } else if (T == 4) {
-      Tile<U, kC, kSignedW, NP, 4>(panel, panel_stride, stride, n_units, xl, xrows, tok, yrows, r0, n_valid_last);
+      tile(std::integral_constant<int, 4>{});
     } else if (T == 2) {
-      Tile<U, kC, kSignedW, NP, 2>(panel, panel_stride, stride, n_units, xl, xrows, tok, yrows, r0, n_valid_last);
+      tile(std::integral_constant<int, 2>{});
     } else {
-      Tile<U, kC, kSignedW, NP, 1>(panel, panel_stride, stride, n_units, xl, xrows, tok, yrows, r0, n_valid_last);
+      tile(std::integral_constant<int, 1>{});
     }
     t0 += T;
   }
 }
 
-template <int U, Combine kC, bool kSignedW>
+template <int U, Combine kC, bool kSignedW, Source kS>
 void PanelTimesTokens(const uint8_t* panel, size_t panel_stride, int np, const WeightView& w, int64_t r0,
                       int64_t n_valid_last, const ActivationView& x, const uint8_t* token_aux, float* y,
                       int64_t y_stride) {
   if constexpr (kTilePanels >= 3) {
     if (np == 3) {
-      return PanelsTimesTokens<U, kC, kSignedW, 3>(panel, panel_stride, w, r0, n_valid_last, x, token_aux, y, y_stride);
+      return PanelsTimesTokens<U, kC, kSignedW, kS, 3>(panel, panel_stride, w, r0, n_valid_last, x, token_aux, y,
+                                                       y_stride);
     }
   }
   if constexpr (kTilePanels >= 2) {
     if (np == 2) {
-      return PanelsTimesTokens<U, kC, kSignedW, 2>(panel, panel_stride, w, r0, n_valid_last, x, token_aux, y, y_stride);
+      return PanelsTimesTokens<U, kC, kSignedW, kS, 2>(panel, panel_stride, w, r0, n_valid_last, x, token_aux, y,
+                                                       y_stride);
     }
   }
-  PanelsTimesTokens<U, kC, kSignedW, 1>(panel, panel_stride, w, r0, n_valid_last, x, token_aux, y, y_stride);
+  PanelsTimesTokens<U, kC, kSignedW, kS, 1>(panel, panel_stride, w, r0, n_valid_last, x, token_aux, y, y_stride);
 }
 
 using PanelFn = void (*)(const uint8_t*, size_t, int, const WeightView&, int64_t, int64_t, const ActivationView&,
                          const uint8_t*, float*, int64_t);
 
+// From this many tokens on, stored Q4_0 panels are unpacked into the scratch before the tiles run.
+inline constexpr int64_t kUnpackTokens = 16;
+
+// One stored Q4_0 panel → the packed-panel layout (unsigned quants per group, f32 scales).
+void UnpackStoredQ4_0(const uint8_t* src, int64_t n_units, uint8_t* dst) {
+  const DU8 du8;
+  const DF32 df;
+  const hn::Rebind<hwy::float16_t, DF32> dh;
+  const uint8_t* scales = src + static_cast<size_t>(n_units) * StoredQuantBytes(GgmlType::Q4_0);
+  const size_t stride = UnitStride(GgmlType::Q4_0);
+  for (int64_t u = 0; u < n_units; ++u) {
+    const uint8_t* q = src + static_cast<size_t>(u) * StoredQuantBytes(GgmlType::Q4_0);
+    uint8_t* pu = dst + static_cast<size_t>(u) * stride;
+    for (int j = 0; j < 4; ++j) {
+      const VU8 v = hn::Load(du8, q + j * 4 * kP);
+      hn::Store(hn::And(v, hn::Set(du8, uint8_t{0x0F})), du8, pu + j * 4 * kP);
+      hn::Store(hn::And(hn::BitCast(du8, hn::ShiftRight<4>(hn::BitCast(DU16(), v))), hn::Set(du8, uint8_t{0x0F})), du8,
+                pu + (j + 4) * 4 * kP);
+    }
+    const auto* h = reinterpret_cast<const hwy::float16_t*>(scales + static_cast<size_t>(u) * kStoredScaleBytes);
+    hn::Store(hn::PromoteTo(df, hn::Load(dh, h)), df, reinterpret_cast<float*>(pu + 32 * kP));
+  }
+}
+
+// Tiles over panels stored at load (Q4_0 / Q8_0 on the 16-row targets); nullptr elsewhere.
+PanelFn StoredFnOf(GgmlType t) {
+  if constexpr (kP == kStoredRows) {
+    if (t == GgmlType::Q4_0) return PanelTimesTokens<32, Combine::kQ4_0, false, Source::kStoredQ4_0>;
+    if (t == GgmlType::Q8_0) return PanelTimesTokens<32, Combine::kQ8_0, !kBiasQ8, Source::kStoredQ8_0>;
+  }
+  return nullptr;
+}
+
 PanelFn PanelFnOf(GgmlType t) {
   switch (t) {
     case GgmlType::Q4_0:
-      return PanelTimesTokens<32, Combine::kQ4_0, false>;
+      return PanelTimesTokens<32, Combine::kQ4_0, false, Source::kPacked>;
     case GgmlType::Q5_0:
-      return PanelTimesTokens<32, Combine::kQ5_0, false>;
+      return PanelTimesTokens<32, Combine::kQ5_0, false, Source::kPacked>;
     case GgmlType::Q8_0:
-      return PanelTimesTokens<32, Combine::kQ8_0, !kBiasQ8>;
+      return PanelTimesTokens<32, Combine::kQ8_0, !kBiasQ8, Source::kPacked>;
     case GgmlType::Q4_1:
     case GgmlType::Q5_1:
-      return PanelTimesTokens<32, Combine::kMin1, false>;
+      return PanelTimesTokens<32, Combine::kMin1, false, Source::kPacked>;
     case GgmlType::Q4_K:
     case GgmlType::Q5_K:
-      return PanelTimesTokens<32, Combine::kKMin, false>;
+      return PanelTimesTokens<32, Combine::kKMin, false, Source::kPacked>;
     case GgmlType::Q2_K:
-      return PanelTimesTokens<16, Combine::kKMin, false>;
+      return PanelTimesTokens<16, Combine::kKMin, false, Source::kPacked>;
     case GgmlType::Q3_K:
     case GgmlType::Q6_K:
-      return PanelTimesTokens<16, Combine::kK, false>;
+      return PanelTimesTokens<16, Combine::kK, false, Source::kPacked>;
     default:
       return nullptr;
   }
@@ -690,8 +806,36 @@ void GemmRows(const WeightView& w, int64_t r0, int64_t r1, const ActivationView&
     }
     return;
   }
-  const PanelFn fn = PanelFnOf(w.type);
-  if (fn == nullptr) return matvec_rows(w, r0, r1, x, y, y_stride);
+  const bool stored = w.panels;
+  const PanelFn fn = stored ? StoredFnOf(w.type) : PanelFnOf(w.type);
+  if (fn == nullptr) {
+    return stored ? stored_rows_fallback(w, r0, r1, x, y, y_stride) : matvec_rows(w, r0, r1, x, y, y_stride);
+  }
+  if (stored) {
+    // Panels as stored at load: no transposing, no prefetch (each panel is one contiguous stream).
+    // Q4_0 nibbles cost a shift and two masks per pair of groups inside the tile; with many tokens
+    // the panels are unpacked into the scratch once instead, and the packed-panel tile reads them.
+    const size_t ps = StoredPanelStride(w.type, w.cols);
+    const bool unpack = w.type == GgmlType::Q4_0 && panel != nullptr && x.n_tokens >= kUnpackTokens;
+    const PanelFn packed_fn = PanelFnOf(w.type);
+    const size_t unpacked_stride = UnitStride(w.type) * static_cast<size_t>(w.cols / 32);
+    for (int64_t g0 = r0; g0 < r1; g0 += kTilePanels * kP) {
+      const int64_t g1 = std::min(r1, g0 + kTilePanels * kP);
+      const int np = static_cast<int>((g1 - g0 + kP - 1) / kP);
+      const int64_t n_valid_last = g1 - (g0 + static_cast<int64_t>(np - 1) * kP);
+      const uint8_t* src = w.data + static_cast<size_t>(g0 / kP) * ps;
+      if (unpack) {
+        for (int p = 0; p < np; ++p) {
+          UnpackStoredQ4_0(src + static_cast<size_t>(p) * ps, w.cols / 32,
+                           panel + static_cast<size_t>(p) * unpacked_stride);
+        }
+        packed_fn(panel, unpacked_stride, np, w, g0, n_valid_last, x, token_aux, y, y_stride);
+      } else {
+        fn(src, ps, np, w, g0, n_valid_last, x, token_aux, y, y_stride);
+      }
+    }
+    return;
+  }
   // Groups of up to kTilePanels panels, packed side by side (panel_stride apart) and multiplied
   // together; the source rows of the next group are prefetched while this one is multiplied.
   const size_t panel_stride = UnitStride(w.type) * static_cast<size_t>(w.cols / unit_size(w.type));
@@ -796,6 +940,56 @@ void prepare_tokens(GgmlType w, const ActivationView& x, int64_t cols, uint8_t* 
                  one ? fp16_to_fp32(static_cast<uint16_t>(blk[2] | (blk[3] << 8))) : 0.0f};
       }
     }
+  }
+}
+
+bool stored_panels_supported(GgmlType t, int64_t cols) {
+  return panel_rows() == kStoredRows && (t == GgmlType::Q4_0 || t == GgmlType::Q8_0) && cols > 0 && cols % 64 == 0;
+}
+
+size_t stored_panels_bytes(GgmlType t, int64_t rows, int64_t cols) {
+  return static_cast<size_t>((rows + kStoredRows - 1) / kStoredRows) * StoredPanelStride(t, cols);
+}
+
+void store_panels(const WeightView& w, uint8_t* dst) {
+  const size_t qb = StoredQuantBytes(w.type), block = row_size(w.type, 32), ps = StoredPanelStride(w.type, w.cols);
+  const int64_t n_units = w.cols / 32, n_panels = (w.rows + kStoredRows - 1) / kStoredRows;
+  const int64_t words = w.type == GgmlType::Q4_0 ? 4 : 8;  // 4-byte words of quants per block
+  for (int64_t p = 0; p < n_panels; ++p) {
+    uint8_t* panel = dst + static_cast<size_t>(p) * ps;
+    uint8_t* scales = panel + static_cast<size_t>(n_units) * qb;
+    for (int64_t r = 0; r < kStoredRows; ++r) {
+      const uint8_t* row = w.data + static_cast<size_t>(std::min(p * kStoredRows + r, w.rows - 1)) * w.row_bytes;
+      for (int64_t u = 0; u < n_units; ++u) {
+        const uint8_t* b = row + static_cast<size_t>(u) * block;  // f16 d, then the quants
+        uint8_t* q = panel + static_cast<size_t>(u) * qb + static_cast<size_t>(4 * r);
+        for (int64_t j = 0; j < words; ++j) std::memcpy(q + j * 4 * kStoredRows, b + 2 + 4 * j, 4);
+        std::memcpy(scales + static_cast<size_t>(u * 2 * kStoredRows + 2 * r), b, 2);
+      }
+    }
+  }
+}
+
+void stored_panel_block(const WeightView& w, int64_t r, int64_t block, uint8_t* out) {
+  const size_t qb = StoredQuantBytes(w.type);
+  const int64_t n_units = w.cols / 32, rr = r % kStoredRows;
+  const int64_t words = w.type == GgmlType::Q4_0 ? 4 : 8;
+  const uint8_t* panel = w.data + static_cast<size_t>(r / kStoredRows) * StoredPanelStride(w.type, w.cols);
+  const uint8_t* q = panel + static_cast<size_t>(block) * qb + static_cast<size_t>(4 * rr);
+  for (int64_t j = 0; j < words; ++j) std::memcpy(out + 2 + 4 * j, q + j * 4 * kStoredRows, 4);
+  std::memcpy(out, panel + static_cast<size_t>(n_units) * qb + static_cast<size_t>(block * 2 * kStoredRows + 2 * rr),
+              2);
+}
+
+void gemm_detail::stored_rows_fallback(const WeightView& w, int64_t r0, int64_t r1, const ActivationView& x, float* y,
+                                       int64_t y_stride) {
+  const size_t block = row_size(w.type, 32);
+  const int64_t n_units = w.cols / 32;
+  std::vector<uint8_t> row(static_cast<size_t>(n_units) * block);
+  for (int64_t r = r0; r < r1; ++r) {
+    for (int64_t u = 0; u < n_units; ++u) stored_panel_block(w, r, u, row.data() + static_cast<size_t>(u) * block);
+    const WeightView one{w.type, row.data(), w.cols, 1, row.size()};
+    matvec_rows(one, 0, 1, x, y + r, y_stride);  // y is indexed by absolute row
   }
 }
 

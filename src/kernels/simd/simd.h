@@ -44,13 +44,15 @@ float vec_dot(GgmlType w, const void* w_row, const void* x_row, int64_t n);
 
 // ---- matrix kernels ----
 
-// A weight matrix in its GGUF layout: `rows` rows of `cols` values of type `type`, row r at data + r * row_bytes.
+// A weight matrix in its GGUF layout: `rows` rows of `cols` values of type `type`, row r at data + r * row_bytes
+// (row_bytes as in the GGUF), or with `panels` in the stored-panel layout (store_panels).
 struct WeightView {
   GgmlType type;
   const uint8_t* data;
   int64_t cols;
   int64_t rows;
   size_t row_bytes;
+  bool panels = false;
 };
 
 // Activations already converted to vec_dot_type(w.type): token t's row at xq + t * xq_stride.
@@ -76,6 +78,19 @@ size_t token_aux_bytes(GgmlType w, int64_t cols);  // bytes of token_aux per tok
 void prepare_tokens(GgmlType w, const ActivationView& x, int64_t cols, uint8_t* token_aux);
 void gemm_rows(const WeightView& w, int64_t r0, int64_t r1, const ActivationView& x, const uint8_t* token_aux,
                uint8_t* panel_scratch, float* y, int64_t y_stride);
+
+// ---- weights stored as panels (repacked once, at load) ----
+// Where the tiles use 16-row panels (AVX-512), Q4_0 and Q8_0 matrices whose width is a multiple of
+// 64 can be kept in the tiles' own layout: the same bytes permuted (16 rows interleaved per 32-value
+// block, scales gathered), so decode reads no more memory, its kernel does a fraction of the shuffling,
+// and prefill packs nothing. Such a matrix (WeightView::panels) is multiplied by gemm_rows for any
+// number of tokens, with token_aux from prepare_tokens; matvec_rows does not read it.
+bool stored_panels_supported(GgmlType t, int64_t cols);
+size_t stored_panels_bytes(GgmlType t, int64_t rows, int64_t cols);
+// w in its GGUF layout → dst (stored_panels_bytes, 64-byte aligned); rows past the end repeat the last.
+void store_panels(const WeightView& w, uint8_t* dst);
+// Block `block` of row r of a stored-panel matrix, as the GGUF row holds it (row_size(type, 32) bytes).
+void stored_panel_block(const WeightView& w, int64_t r, int64_t block, uint8_t* out);
 
 // Whether gemm_rows supports weight type w (all weight types do; kept for the callers' asserts).
 bool gemm_supports(GgmlType w);

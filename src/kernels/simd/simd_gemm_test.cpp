@@ -155,6 +155,51 @@ TEST_P(SimdGemm, MatmulManyBitIdenticalToOneByOne) {
   }
 }
 
+// Stored panels (the layout weights are copied into at load on AVX-512) give bit-identical products
+// to the GGUF rows for every token count (decode kernel, grouped decode, prefill tiles, the row
+// fallback on other targets), and every row dequantizes to the same values.
+TEST_P(SimdGemm, StoredPanelsBitIdenticalToRows) {
+  ThreadPool pool(2);
+  MatmulScratch scratch;
+  for (GgmlType type : {GgmlType::Q4_0, GgmlType::Q8_0}) {
+    for (int64_t rows : {45, 200}) {
+      const int64_t cols = 512;
+      const size_t rb = row_size(type, cols);
+      std::vector<uint8_t> wm(rb * static_cast<size_t>(rows));
+      for (int64_t r = 0; r < rows; ++r) {
+        const auto row = RandomWeights(type, cols, 300 + static_cast<uint32_t>(r));
+        std::memcpy(wm.data() + rb * static_cast<size_t>(r), row.data(), rb);
+      }
+      std::vector<uint8_t> store(stored_panels_bytes(type, rows, cols) + 64);
+      uint8_t* panels = store.data() + (64 - reinterpret_cast<uintptr_t>(store.data()) % 64) % 64;
+      store_panels({type, wm.data(), cols, rows, rb}, panels);
+      const WeightMatrix by_rows{type, wm.data(), cols, rows, rb};
+      WeightMatrix by_panels{type, panels, cols, rows, rb};
+      by_panels.panels = true;
+      std::vector<float> a(static_cast<size_t>(cols)), b(static_cast<size_t>(cols));
+      for (int64_t r = 0; r < rows; ++r) {
+        dequantize_matrix_row(by_rows, r, a.data());
+        dequantize_matrix_row(by_panels, r, b.data());
+        ASSERT_EQ(a, b) << traits(type).name << " row " << r;
+      }
+      for (int64_t n : {1, 2, 3, 4, 13, 37}) {
+        const auto x = RandomRow(cols * n, 60 + static_cast<uint32_t>(n));
+        std::vector<float> want(static_cast<size_t>(rows * n)), got(want.size()), many(want.size());
+        matmul(by_rows, x.data(), n, want.data(), rows, pool, scratch);
+        matmul(by_panels, x.data(), n, got.data(), rows, pool, scratch);
+        const MatmulJob jobs[] = {{&by_panels, x.data(), n, many.data(), rows}, {&by_rows, x.data(), n, a.data(), 0}};
+        matmul_many(std::span(jobs, 1), pool, scratch);
+        for (size_t k = 0; k < want.size(); ++k) {
+          ASSERT_EQ(std::bit_cast<uint32_t>(got[k]), std::bit_cast<uint32_t>(want[k]))
+              << traits(type).name << " rows=" << rows << " n=" << n << " at " << k;
+          ASSERT_EQ(std::bit_cast<uint32_t>(many[k]), std::bit_cast<uint32_t>(want[k]))
+              << "matmul_many " << traits(type).name << " rows=" << rows << " n=" << n << " at " << k;
+        }
+      }
+    }
+  }
+}
+
 POCKET_INSTANTIATE_PER_TARGET(SimdGemm);
 
 }  // namespace
