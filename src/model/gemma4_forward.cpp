@@ -18,6 +18,9 @@ void grow(std::vector<float>& v, int64_t n) {
 // while the other threads waited. Decode-sized batches stay on the calling thread.
 constexpr int64_t kRowGrain = 16;
 
+// Tokens per slice of a prompt through the dense MLP (see mlp()).
+constexpr int64_t kMlpTokens = 256;
+
 // fn(t0, t1) over rows [0, n); each row's arithmetic is the same either way.
 template <class Fn>
 void for_rows(ThreadPool& pool, int64_t n, Fn&& fn) {
@@ -81,18 +84,27 @@ void rms_norm_rows(const float* x, std::span<const float> w, float eps, int64_t 
 void mlp(int64_t l, const WeightMatrix& gate, const WeightMatrix& up, const WeightMatrix& down, const float* x,
          int64_t n, float* out, ThreadPool& pool, ForwardScratch& s) {
   const int64_t F = gate.rows, H = down.rows;
-  grow(s.gate, n * F);
-  grow(s.up, n * F);
-  grow(s.act, n * F);
-  observe_matmul(s, l, "ffn_gate", x, n, H);
-  observe_matmul(s, l, "ffn_up", x, n, H);
-  const MatmulJob jobs[] = {{&gate, x, n, s.gate.data(), F}, {&up, x, n, s.up.data(), F}};
-  matmul_many(jobs, pool, s.mm);
-  for_rows(pool, n, [&](int64_t b, int64_t e) {
-    ops::geglu(s.gate.data() + b * F, s.up.data() + b * F, (e - b) * F, s.act.data() + b * F);
-  });
-  observe_matmul(s, l, "ffn_down", s.act.data(), n, F);
-  matmul(down, s.act.data(), n, out, H, pool, s.mm);
+  // The [n][F] intermediates are the largest prompt-time buffers (E2B's double-wide layers: 12288
+  // floats per token, 25 MB each at 512 tokens), so long prompts pass through in slices of
+  // kMlpTokens; each token's arithmetic is unchanged. With an observer (imatrix) every product is
+  // seen once per forward, whole.
+  const int64_t slice = s.observer ? n : std::min(n, kMlpTokens);
+  grow(s.gate, slice * F);
+  grow(s.up, slice * F);
+  for (int64_t t0 = 0; t0 < n; t0 += slice) {
+    const int64_t m = std::min(slice, n - t0);
+    const float* xs = x + t0 * H;
+    observe_matmul(s, l, "ffn_gate", xs, m, H);
+    observe_matmul(s, l, "ffn_up", xs, m, H);
+    const MatmulJob jobs[] = {{&gate, xs, m, s.gate.data(), F}, {&up, xs, m, s.up.data(), F}};
+    matmul_many(jobs, pool, s.mm);
+    // gelu(gate) ⊙ up, in place over gate.
+    for_rows(pool, m, [&](int64_t b, int64_t e) {
+      ops::geglu(s.gate.data() + b * F, s.up.data() + b * F, (e - b) * F, s.gate.data() + b * F);
+    });
+    observe_matmul(s, l, "ffn_down", s.gate.data(), m, F);
+    matmul(down, s.gate.data(), m, out + t0 * H, H, pool, s.mm);
+  }
 }
 
 }  // namespace

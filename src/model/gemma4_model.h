@@ -47,7 +47,7 @@ struct ForwardScratch {
   std::vector<int32_t> tokens;      // the batch's tokens, all sequences back to back
   std::vector<int64_t> positions;   // each row's position in its sequence
   std::vector<int64_t> seq_row0;    // first row of each sequence
-  std::vector<float> x, a, q, k, v, o, attn, gate, up, act, ffn, ffn2, moe, ple, pli, ple_gate, logits;
+  std::vector<float> x, a, q, k, v, o, attn, gate, up, ffn, ffn2, moe, ple, pli, ple_gate, logits;
   std::vector<float> rope_cos, rope_sin;   // [n_tokens][max pairs] per attention type
   std::vector<std::vector<float>> scores;  // per thread: attention scores of one query
   MatmulScratch mm;
