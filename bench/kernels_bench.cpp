@@ -3,7 +3,7 @@
 //
 //   pocket_kernels_bench --benchmark_filter=Decode     decode matvec, GB/s of weights read
 //   pocket_kernels_bench --benchmark_filter=Prefill    prefill GEMM (512 tokens), GFLOP/s
-//   pocket_kernels_bench --benchmark_filter=attention  prefill attention of one layer (E2B shapes)
+//   pocket_kernels_bench --benchmark_filter=attention_layer  attention of one layer (E2B shapes)
 //
 // Decode runs over enough copies of the matrix to exceed the last-level cache (256 MiB in all), so
 // the figure is DRAM streaming bandwidth as in a real forward pass; "hot" variants reuse one copy.
@@ -297,12 +297,12 @@ void geglu(benchmark::State& state) {
 BENCHMARK(geglu<false>)->Arg(6144);
 BENCHMARK(geglu<true>)->Arg(6144);
 
-// Prefill attention of one E2B-shaped layer: 8 query heads sharing 1 KV head, a 512-token batch at
+// Attention of one E2B-shaped layer: 8 query heads sharing 1 KV head, a batch of n tokens at
 // position pos0 over an f32 cache (random keys / values). Arguments: head_dim, global (0: sliding
-// window 512), threads, pos0. GFLOP/s counts the 2·d multiply-adds of QKᵀ and PV per (query, key)
-// pair the query reads.
-void prefill_attention(benchmark::State& state) {
-  const int64_t d = state.range(0), n = 512;
+// window 512), threads, pos0, n (512: prefill; 1: a decode step). GFLOP/s counts the 2·d multiply-adds of QKᵀ and PV
+// per (query, key) pair the query reads.
+void attention_layer(benchmark::State& state) {
+  const int64_t d = state.range(0), n = state.range(4);
   const bool global = state.range(1) != 0;
   const int threads = static_cast<int>(state.range(2));
   const int64_t pos0 = state.range(3);
@@ -317,10 +317,11 @@ void prefill_attention(benchmark::State& state) {
   lc.kv_source = 0;
   cfg.layers.push_back(lc);
   KvCache cache(cfg, static_cast<int>(pos0 + n), static_cast<int>(n));
-  const auto kv = random_floats(2 * n * d, 5, 0.3f);  // positions reuse 512 distinct rows
+  constexpr int64_t kRows = 512;  // positions reuse 512 distinct random rows
+  const auto kv = random_floats(2 * kRows * d, 5, 0.3f);
   for (int64_t t = 0; t < pos0 + n; ++t) {
-    std::memcpy(cache.k(0, t), kv.data() + (t % n) * d, static_cast<size_t>(d) * sizeof(float));
-    std::memcpy(cache.v(0, t), kv.data() + (n + t % n) * d, static_cast<size_t>(d) * sizeof(float));
+    std::memcpy(cache.k(0, t), kv.data() + (t % kRows) * d, static_cast<size_t>(d) * sizeof(float));
+    std::memcpy(cache.v(0, t), kv.data() + (kRows + t % kRows) * d, static_cast<size_t>(d) * sizeof(float));
   }
   const auto q = random_floats(n * cfg.n_head * d, 6, 0.3f);
   std::vector<float> out(q.size());
@@ -338,13 +339,17 @@ void prefill_attention(benchmark::State& state) {
       benchmark::Counter(4.0 * pairs * static_cast<double>(d), benchmark::Counter::kIsIterationInvariantRate);
   state.SetLabel(simd::target_name());
 }
-BENCHMARK(prefill_attention)
-    ->Args({256, 0, 1, 0})
-    ->Args({512, 1, 1, 0})
-    ->Args({256, 0, 2, 0})
-    ->Args({256, 0, 1, 3584})  // a later batch of a long prompt: full windows, ring wrapped
-    ->Args({512, 1, 1, 3584})  // 4K context
-    ->Args({512, 1, 1, 16384})
+BENCHMARK(attention_layer)
+    ->Args({256, 0, 1, 0, 512})
+    ->Args({512, 1, 1, 0, 512})
+    ->Args({256, 0, 2, 0, 512})
+    ->Args({256, 0, 1, 3584, 512})  // a later batch of a long prompt: full windows, ring wrapped
+    ->Args({512, 1, 1, 3584, 512})  // 4K context
+    ->Args({512, 1, 1, 16384, 512})
+    ->Args({256, 0, 1, 4095, 1})  // decode steps at 4K context
+    ->Args({512, 1, 1, 4095, 1})
+    ->Args({256, 0, 2, 4095, 1})
+    ->Args({512, 1, 2, 4095, 1})
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 

@@ -59,6 +59,7 @@ void score_tile(const float* qt, int64_t ldq, int64_t rows, const float* k, int6
 void softmax_cols(float* st, int64_t lds, int64_t rows, const int32_t* first, const int32_t* last, int64_t j0,
                   int64_t j1, float* row_max, float* row_sum, float* rescale);
 // (y + r·y_stride)[c] += Σ_j pt[j·ldp + r] · v[j·v_stride + c] for r < rows, j < n_keys, c < n.
+// Here rows need only be a multiple of 4.
 void weighted_sum_cols(const float* pt, int64_t ldp, int64_t rows, const float* v, int64_t v_stride, int64_t n_keys,
                        float* y, int64_t y_stride, int64_t n);
 

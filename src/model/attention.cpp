@@ -24,20 +24,30 @@ KeyRange key_range(const Gemma4Config& cfg, const LayerConfig& lc, int64_t t, in
   return r;
 }
 
-// Tiled (prefill) path: a work item is one KV head and a chunk of tokens whose query heads sharing it
-// make about kChunkRows rows (4 tokens × 8 heads on E2B). The rows sit in vector lanes (Qᵀ, Sᵀ), so the
-// score, softmax and P·V kernels need no horizontal sums. Rows are padded with zero queries to a
-// multiple of ops::kTileRowAlign. A chunk reads its keys in blocks of kScoreBlock with an online
-// softmax, so its scores stay in L2 however long the context (one block, a plain softmax, covers every
-// sliding window and global spans up to kScoreBlock).
+// Tiled path: a work item is one KV head, a chunk of tokens whose query heads sharing it make about
+// kChunkRows rows (4 tokens × 8 heads on E2B), and a share of the chunk's keys. The rows sit in vector
+// lanes (Qᵀ, Sᵀ), so the score, softmax and P·V kernels need no horizontal sums, and each key / value
+// row is read once for all of the chunk's heads. Rows are padded with zero queries to a multiple of
+// ops::kTileRowAlign. A chunk reads its keys in blocks of kScoreBlock with an online softmax, so its
+// scores stay in L2 however long the context (one block, a plain softmax, covers every sliding window
+// and global spans up to kScoreBlock).
 constexpr int64_t kChunkRows = 32;
-constexpr int64_t kScoreBlock = 2048;  // 256 KiB of scores at 32 rows
 constexpr int64_t kMaxChunkRows = 64;  // larger groups (never in Gemma 4) take the per-head path
+constexpr int64_t kScoreBlock = 2048;  // 256 KiB of scores at 32 rows
 // Keys per P·V step: 32 rows of V (32 KiB at head_dim 256) stay in L1 while every row of the chunk
 // reads them.
 constexpr int64_t kValueBlock = 32;
+// Too few chunks to occupy the threads (decode, small batches): each chunk's keys are split into
+// shares of at least kMinSplitKeys keys, computed as separate work items and merged afterwards.
+constexpr int64_t kMinSplitKeys = 256;
+constexpr int64_t kMaxSplits = 16;
 
 int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
+
+// A chunk's tokens [t0, t0 + tn), its rows (tn · group) and the keys [kmin, kmin + span) they read.
+struct ChunkGeometry {
+  int64_t t0, tn, rows, kmin, span;
+};
 
 }  // namespace
 
@@ -48,19 +58,34 @@ void attention(const Gemma4Config& cfg, int l, const float* q, int64_t n, int64_
   const int64_t q_stride = nh * d;
   const int64_t chunk_tokens = std::max<int64_t>(1, kChunkRows / group);
   const int64_t rows_pad = round_up(chunk_tokens * group, ops::kTileRowAlign);
-  const bool tiled = n >= 8 && rows_pad <= kMaxChunkRows;
-  // Scratch per thread: one query's keys (decode), or a chunk's Qᵀ [d][rows_pad], Sᵀ of one key block
-  // [score_block][rows_pad] (a chunk's key span never exceeds the ring capacity: window + batch, or the
-  // whole context), its unnormalized outputs [rows_pad][d] and the softmax state [3][rows_pad].
+  const bool tiled = rows_pad <= kMaxChunkRows;
+  const int64_t n_chunks = (n + chunk_tokens - 1) / chunk_tokens;
+  // Key shares per chunk: enough work items for every thread, when the keys allow it.
+  const int64_t max_span = lc.is_global ? pos0 + n : std::min<int64_t>(pos0 + n, cfg.sliding_window + n);
+  const int64_t splits =
+      pool.size() == 1 || kvh_n * n_chunks >= 2 * pool.size()
+          ? 1
+          : std::clamp<int64_t>(
+                std::min((2 * pool.size() + kvh_n * n_chunks - 1) / (kvh_n * n_chunks), max_span / kMinSplitKeys), 1,
+                kMaxSplits);
+  const int64_t n_items = kvh_n * n_chunks * splits;
+  // Scratch per thread: one query's keys (per-head path), or a chunk's Qᵀ [d][rows_pad], Sᵀ of one key
+  // block [score_block][rows_pad] (a chunk's key span never exceeds the ring capacity: window + batch,
+  // or the whole context), its unnormalized outputs [rows_pad][d] and the softmax state [3][rows_pad].
+  // With key shares, the outputs and running max / sum of every item go to one more buffer,
+  // s.scores[pool.size()], to be merged.
   const int64_t cap = cache.capacity(l), score_block = std::min<int64_t>(cap, kScoreBlock);
   const int64_t per_thread = tiled ? rows_pad * (2 * d + score_block + 3) : cap;
-  if (static_cast<int>(s.scores.size()) < pool.size()) s.scores.resize(pool.size());
-  for (auto& sc : s.scores) {
-    if (static_cast<int64_t>(sc.size()) < per_thread) sc.resize(per_thread);
+  const int64_t per_item = rows_pad * (d + 2);
+  s.scores.resize(std::max<size_t>(s.scores.size(), static_cast<size_t>(pool.size()) + 1));
+  for (int t = 0; t < pool.size(); ++t) {
+    if (static_cast<int64_t>(s.scores[t].size()) < per_thread) s.scores[t].resize(per_thread);
   }
+  std::vector<float>& partials = s.scores[pool.size()];
+  if (splits > 1 && static_cast<int64_t>(partials.size()) < n_items * per_item) partials.resize(n_items * per_item);
 
   if (!tiled) {
-    // Decode / tiny batches: one work item per (token, head), so every thread has work.
+    // One work item per (token, head).
     pool.parallel_for(n * nh, 4, [&](int64_t b, int64_t e, int thread) {
       float* scores = s.scores[thread].data();
       for (int64_t item = b; item < e; ++item) {
@@ -78,74 +103,114 @@ void attention(const Gemma4Config& cfg, int l, const float* q, int64_t n, int64_
     return;
   }
 
-  // Prefill: row r of a chunk is token t0 + r / group, head kvh·group + r % group. Keys are indexed
-  // from the chunk's first key kmin; a row reads keys [first[r], last[r]] of [0, span).
-  const int64_t n_chunks = (n + chunk_tokens - 1) / chunk_tokens;
+  // Row r of a chunk is token t0 + r / group, head kvh·group + r % group. Keys are indexed from the
+  // chunk's first key kmin; a row reads keys [first[r], last[r]] of [0, span).
+  auto chunk_geometry = [&](int64_t chunk, KeyRange* ranges) {
+    ChunkGeometry g{chunk * chunk_tokens, std::min(chunk_tokens, n - chunk * chunk_tokens), 0, INT64_MAX, 0};
+    g.rows = g.tn * group;
+    int64_t kmax = -1;
+    for (int64_t i = 0; i < g.tn; ++i) {
+      ranges[i] = key_range(cfg, lc, g.t0 + i, pos0, media);
+      g.kmin = std::min(g.kmin, ranges[i].first);
+      kmax = std::max(kmax, ranges[i].last);
+    }
+    g.span = kmax - g.kmin + 1;
+    return g;
+  };
+  auto out_row = [&](const ChunkGeometry& g, int64_t kvh, int64_t r) {
+    return out + (g.t0 + r / group) * q_stride + (kvh * group + r % group) * d;
+  };
   const int64_t kv_stride = cache.row_stride(l);
-  pool.parallel_for(kvh_n * n_chunks, 1, [&](int64_t b, int64_t e, int thread) {
-    float* qt = s.scores[thread].data();      // [d][rows_pad]
-    float* st = qt + d * rows_pad;            // [score_block][rows_pad]
-    float* ot = st + score_block * rows_pad;  // [rows_pad][d]
-    float* row_max = ot + rows_pad * d;       // [rows_pad] each
-    float* row_sum = row_max + rows_pad;
-    float* rescale = row_sum + rows_pad;
+  pool.parallel_for(n_items, 1, [&](int64_t b, int64_t e, int thread) {
+    float* qt = s.scores[thread].data();  // [d][rows_pad]
+    float* st = qt + d * rows_pad;        // [score_block][rows_pad]
     int32_t first[kMaxChunkRows], last[kMaxChunkRows];
+    KeyRange ranges[kMaxChunkRows];
     for (int64_t item = b; item < e; ++item) {
       // Latest chunks first: they read the most keys, and the pool hands out items in order.
-      const int64_t kvh = item / n_chunks, t0 = (n_chunks - 1 - item % n_chunks) * chunk_tokens;
-      const int64_t tn = std::min(chunk_tokens, n - t0), rows = tn * group;
-      KeyRange ranges[kMaxChunkRows];
-      int64_t kmin = INT64_MAX, kmax = -1;
-      for (int64_t i = 0; i < tn; ++i) {
-        ranges[i] = key_range(cfg, lc, t0 + i, pos0, media);
-        kmin = std::min(kmin, ranges[i].first);
-        kmax = std::max(kmax, ranges[i].last);
-      }
-      const int64_t span = kmax - kmin + 1;
+      const int64_t kvh = item / (n_chunks * splits), chunk = n_chunks - 1 - item / splits % n_chunks;
+      const int64_t split = item % splits;
+      const ChunkGeometry g = chunk_geometry(chunk, ranges);
+      float* ot = splits > 1 ? partials.data() + item * per_item : st + score_block * rows_pad;  // [rows_pad][d]
+      float* row_max = ot + rows_pad * d;                                                        // [rows_pad] each
+      float* row_sum = row_max + rows_pad;
+      float* rescale = splits > 1 ? st + score_block * rows_pad : row_sum + rows_pad;
       for (int64_t r = 0; r < rows_pad; ++r) {  // padding rows repeat the last token's range
-        const KeyRange& kr = ranges[std::min(r / group, tn - 1)];
-        first[r] = static_cast<int32_t>(kr.first - kmin);
-        last[r] = static_cast<int32_t>(kr.last - kmin);
+        const KeyRange& kr = ranges[std::min(r / group, g.tn - 1)];
+        first[r] = static_cast<int32_t>(kr.first - g.kmin);
+        last[r] = static_cast<int32_t>(kr.last - g.kmin);
       }
       // Qᵀ of the chunk, zero rows as padding (written row by row of Qᵀ: sequential stores).
       const float* qrow[kMaxChunkRows];
-      for (int64_t r = 0; r < rows; ++r) qrow[r] = q + (t0 + r / group) * q_stride + (kvh * group + r % group) * d;
+      for (int64_t r = 0; r < g.rows; ++r) qrow[r] = q + (g.t0 + r / group) * q_stride + (kvh * group + r % group) * d;
       for (int64_t c = 0; c < d; ++c) {
         float* dst = qt + c * rows_pad;
-        for (int64_t r = 0; r < rows; ++r) dst[r] = qrow[r][c];
-        std::fill(dst + rows, dst + rows_pad, 0.0f);
+        for (int64_t r = 0; r < g.rows; ++r) dst[r] = qrow[r][c];
+        std::fill(dst + g.rows, dst + rows_pad, 0.0f);
       }
       std::fill(row_max, row_max + rows_pad, -HUGE_VALF);
       std::fill(row_sum, row_sum + rows_pad, 0.0f);
       std::fill(ot, ot + rows_pad * d, 0.0f);
-      for (int64_t jb = 0; jb < span; jb += score_block) {
-        const int64_t je = std::min(span, jb + score_block);
+      // P·V rows: the real rows rounded up to the kernel's 4-row blocks (padding rows need no output).
+      const int64_t pv_rows = round_up(g.rows, 4);
+      const int64_t k_begin = g.span * split / splits, k_end = g.span * (split + 1) / splits;
+      for (int64_t jb = k_begin; jb < k_end; jb += score_block) {
+        const int64_t je = std::min(k_end, jb + score_block);
         // Sᵀ = K · Qᵀ for keys [jb, je), per contiguous run of ring slots (at most two).
         for (int64_t j = jb; j < je;) {
-          const int64_t pos = kmin + j, run = std::min(je - j, (pos / cap + 1) * cap - pos);
+          const int64_t pos = g.kmin + j, run = std::min(je - j, (pos / cap + 1) * cap - pos);
           ops::score_tile(qt, rows_pad, rows_pad, cache.k(l, pos) + kvh * d, kv_stride, run, d,
                           st + (j - jb) * rows_pad, rows_pad);
           j += run;
         }
         ops::softmax_cols(st, rows_pad, rows_pad, first, last, jb, je, row_max, row_sum, rescale);
-        if (jb > 0) {  // earlier blocks' sums were taken against a smaller max
-          for (int64_t r = 0; r < rows_pad; ++r) {
+        if (jb > k_begin) {  // earlier blocks' sums were taken against a smaller max
+          for (int64_t r = 0; r < pv_rows; ++r) {
             for (int64_t c = 0; c < d; ++c) ot[r * d + c] *= rescale[r];
           }
         }
         // O += P · V in blocks of keys (split at the ring's wrap).
         for (int64_t j = jb; j < je;) {
-          const int64_t pos = kmin + j, blk = std::min({je - j, kValueBlock, (pos / cap + 1) * cap - pos});
-          ops::weighted_sum_cols(st + (j - jb) * rows_pad, rows_pad, rows_pad, cache.v(l, pos) + kvh * d, kv_stride,
-                                 blk, ot, d, d);
+          const int64_t pos = g.kmin + j, blk = std::min({je - j, kValueBlock, (pos / cap + 1) * cap - pos});
+          ops::weighted_sum_cols(st + (j - jb) * rows_pad, rows_pad, pv_rows, cache.v(l, pos) + kvh * d, kv_stride, blk,
+                                 ot, d, d);
           j += blk;
         }
       }
-      for (int64_t r = 0; r < rows; ++r) {
-        float* o = out + (t0 + r / group) * q_stride + (kvh * group + r % group) * d;
+      if (splits > 1) continue;  // merged below
+      for (int64_t r = 0; r < g.rows; ++r) {
+        float* o = out_row(g, kvh, r);
         const float* src = ot + r * d;
         const float inv_sum = 1.0f / row_sum[r];
         for (int64_t c = 0; c < d; ++c) o[c] = src[c] * inv_sum;
+      }
+    }
+  });
+  if (splits == 1) return;
+
+  // Merge the key shares of each (KV head, chunk): out = Σ_s e^(m_s − M)·O_s / Σ_s e^(m_s − M)·Σ_s.
+  pool.parallel_for(kvh_n * n_chunks, 1, [&](int64_t b, int64_t e, int) {
+    KeyRange ranges[kMaxChunkRows];
+    for (int64_t kc = b; kc < e; ++kc) {
+      const int64_t kvh = kc / n_chunks, chunk = kc % n_chunks;
+      const ChunkGeometry g = chunk_geometry(chunk, ranges);
+      const float* base = partials.data() + (kvh * n_chunks + (n_chunks - 1 - chunk)) * splits * per_item;
+      for (int64_t r = 0; r < g.rows; ++r) {
+        float mx = -HUGE_VALF;
+        for (int64_t sp = 0; sp < splits; ++sp) mx = std::max(mx, base[sp * per_item + rows_pad * d + r]);
+        float* o = out_row(g, kvh, r);
+        std::fill(o, o + d, 0.0f);
+        float sum = 0.0f;
+        for (int64_t sp = 0; sp < splits; ++sp) {
+          const float* part = base + sp * per_item;
+          const float m = part[rows_pad * d + r];
+          if (m == -HUGE_VALF) continue;  // no key of this row in the share
+          const float w = std::exp(m - mx);
+          sum += w * part[rows_pad * d + rows_pad + r];
+          for (int64_t c = 0; c < d; ++c) o[c] += w * part[r * d + c];
+        }
+        const float inv_sum = 1.0f / sum;
+        for (int64_t c = 0; c < d; ++c) o[c] *= inv_sum;
       }
     }
   });

@@ -84,7 +84,28 @@ HWY_INLINE void ScoreBlock2x4(DF d, const float* qt, int64_t ldq, const float* k
   hn::StoreU(a31, d, st + 3 * lds + N);
 }
 
-// One vector of rows against one key (the leftovers of the 2·N × 4 blocks).
+// One vector of rows against 4 keys (a tile of a single vector of rows, e.g. one decode token's heads).
+HWY_INLINE void ScoreBlock1x4(DF d, const float* qt, int64_t ldq, const float* k, int64_t k_stride, int64_t n,
+                              float* st, int64_t lds) {
+  const float* k0 = k;
+  const float* k1 = k0 + k_stride;
+  const float* k2 = k1 + k_stride;
+  const float* k3 = k2 + k_stride;
+  auto a0 = hn::Zero(d), a1 = hn::Zero(d), a2 = hn::Zero(d), a3 = hn::Zero(d);
+  for (int64_t c = 0; c < n; ++c) {
+    const auto qv = hn::LoadU(d, qt + c * ldq);
+    a0 = hn::MulAdd(qv, hn::Set(d, k0[c]), a0);
+    a1 = hn::MulAdd(qv, hn::Set(d, k1[c]), a1);
+    a2 = hn::MulAdd(qv, hn::Set(d, k2[c]), a2);
+    a3 = hn::MulAdd(qv, hn::Set(d, k3[c]), a3);
+  }
+  hn::StoreU(a0, d, st);
+  hn::StoreU(a1, d, st + lds);
+  hn::StoreU(a2, d, st + 2 * lds);
+  hn::StoreU(a3, d, st + 3 * lds);
+}
+
+// One vector of rows against one key (the leftovers of the blocks above).
 HWY_INLINE void ScoreBlock1x1(DF d, const float* qt, int64_t ldq, const float* k, int64_t n, float* st) {
   auto a0 = hn::Zero(d), a1 = hn::Zero(d);
   int64_t c = 0;
@@ -110,7 +131,9 @@ void ScoreTile(const float* qt, int64_t ldq, int64_t rows, const float* k, int64
     }
   }
   for (; r < rows; r += N) {  // rows is a multiple of 16, so whole vectors are left
-    for (int64_t j = 0; j < n_keys; ++j) ScoreBlock1x1(d, qt + r, ldq, k + j * k_stride, n, st + j * lds + r);
+    int64_t j = 0;
+    for (; j + 4 <= n_keys; j += 4) ScoreBlock1x4(d, qt + r, ldq, k + j * k_stride, k_stride, n, st + j * lds + r, lds);
+    for (; j < n_keys; ++j) ScoreBlock1x1(d, qt + r, ldq, k + j * k_stride, n, st + j * lds + r);
   }
 }
 
@@ -264,7 +287,7 @@ void WeightedSumCols(const float* pt, int64_t ldp, int64_t rows, const float* v,
   }
 #endif
   for (; c + 2 * N <= n; c += 2 * N) {
-    for (int64_t r = 0; r < rows; r += 4) {  // rows is a multiple of 16
+    for (int64_t r = 0; r < rows; r += 4) {  // rows is a multiple of 4
       WeightedSum4x2(d, pt + r, ldp, v + c, v_stride, n_keys, y + r * y_stride + c, y_stride);
     }
   }
