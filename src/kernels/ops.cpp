@@ -65,23 +65,6 @@ float dot_f32_ref(const float* a, const float* b, int64_t n) {
   return s;
 }
 
-void dot_rows_ref(const float* x, int64_t rows, int64_t x_stride, const float* k, int64_t n, float* out,
-                  int64_t out_stride) {
-  for (int64_t r = 0; r < rows; ++r) out[r * out_stride] = dot_f32_ref(x + r * x_stride, k, n);
-}
-
-void axpy_rows_ref(const float* a, int64_t a_stride, int64_t rows, const float* x, float* y, int64_t y_stride,
-                   int64_t n) {
-  for (int64_t r = 0; r < rows; ++r) axpy_ref(a[r * a_stride], x, y + r * y_stride, n);
-}
-
-void weighted_sum_rows_ref(const float* w, int64_t w_stride, int64_t rows, const float* v, int64_t v_stride,
-                           int64_t n_keys, float* y, int64_t y_stride, int64_t n) {
-  for (int64_t r = 0; r < rows; ++r) {
-    for (int64_t j = 0; j < n_keys; ++j) axpy_ref(w[r * w_stride + j], v + j * v_stride, y + r * y_stride, n);
-  }
-}
-
 void score_tile_ref(const float* qt, int64_t ldq, int64_t rows, const float* k, int64_t k_stride, int64_t n_keys,
                     int64_t n, float* st, int64_t lds) {
   for (int64_t j = 0; j < n_keys; ++j) {
@@ -131,20 +114,6 @@ void softmax_cols(float* st, int64_t lds, int64_t rows, const int32_t* first, co
 void weighted_sum_cols(const float* pt, int64_t ldp, int64_t rows, const float* v, int64_t v_stride, int64_t n_keys,
                        float* y, int64_t y_stride, int64_t n) {
   simd::weighted_sum_cols(pt, ldp, rows, v, v_stride, n_keys, y, y_stride, n);
-}
-
-void weighted_sum_rows(const float* w, int64_t w_stride, int64_t rows, const float* v, int64_t v_stride, int64_t n_keys,
-                       float* y, int64_t y_stride, int64_t n) {
-  simd::weighted_sum_rows(w, w_stride, rows, v, v_stride, n_keys, y, y_stride, n);
-}
-
-void dot_rows(const float* x, int64_t rows, int64_t x_stride, const float* k, int64_t n, float* out,
-              int64_t out_stride) {
-  simd::dot_rows(x, rows, x_stride, k, n, out, out_stride);
-}
-
-void axpy_rows(const float* a, int64_t a_stride, int64_t rows, const float* x, float* y, int64_t y_stride, int64_t n) {
-  simd::axpy_rows(a, a_stride, rows, x, y, y_stride, n);
 }
 
 void geglu(const float* gate, const float* up, int64_t n, float* y) { simd::geglu(gate, up, n, y); }

@@ -30,19 +30,7 @@ void axpy(float a, const float* x, float* y, int64_t n);
 
 float dot_f32(const float* a, const float* b, int64_t n);
 
-// Several rows against one vector (attention: the query heads sharing a KV head).
-// out[r·out_stride] = (x + r·x_stride) · k for r < rows.
-void dot_rows(const float* x, int64_t rows, int64_t x_stride, const float* k, int64_t n, float* out,
-              int64_t out_stride);
-// (y + r·y_stride) += a[r·a_stride] · x for r < rows.
-void axpy_rows(const float* a, int64_t a_stride, int64_t rows, const float* x, float* y, int64_t y_stride, int64_t n);
-
-// (y + r·y_stride) += Σ_j w[r·w_stride + j] · (v + j·v_stride) for r < rows, j < n_keys
-// (attention probabilities times V rows, n values each).
-void weighted_sum_rows(const float* w, int64_t w_stride, int64_t rows, const float* v, int64_t v_stride, int64_t n_keys,
-                       float* y, int64_t y_stride, int64_t n);
-
-// Tiled attention (prefill) with a tile's query rows in columns, so SIMD kernels put rows in vector
+// Tiled attention with a tile's query rows in columns, so SIMD kernels put rows in vector
 // lanes and need no horizontal sums. `rows` must be a multiple of kTileRowAlign (callers pad tiles
 // with zero rows); ldq / lds / ldp ≥ rows.
 constexpr int64_t kTileRowAlign = 16;
@@ -69,12 +57,6 @@ void softcap_ref(float* x, int64_t n, float cap);
 void softmax_ref(float* x, int64_t n);
 void axpy_ref(float a, const float* x, float* y, int64_t n);
 float dot_f32_ref(const float* a, const float* b, int64_t n);
-void dot_rows_ref(const float* x, int64_t rows, int64_t x_stride, const float* k, int64_t n, float* out,
-                  int64_t out_stride);
-void axpy_rows_ref(const float* a, int64_t a_stride, int64_t rows, const float* x, float* y, int64_t y_stride,
-                   int64_t n);
-void weighted_sum_rows_ref(const float* w, int64_t w_stride, int64_t rows, const float* v, int64_t v_stride,
-                           int64_t n_keys, float* y, int64_t y_stride, int64_t n);
 void score_tile_ref(const float* qt, int64_t ldq, int64_t rows, const float* k, int64_t k_stride, int64_t n_keys,
                     int64_t n, float* st, int64_t lds);
 void softmax_cols_ref(float* st, int64_t lds, int64_t rows, const int32_t* first, const int32_t* last, int64_t j0,

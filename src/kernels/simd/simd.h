@@ -104,13 +104,6 @@ void axpy(float a, const float* x, float* y, int64_t n);              // y += a�
 void geglu(const float* gate, const float* up, int64_t n, float* y);  // y = gelu_tanh(gate)·up
 void softcap(float* x, int64_t n, float cap);                         // x = cap·tanh(x / cap)
 void softmax(float* x, int64_t n);
-// Several rows against one vector (attention: the query heads sharing a KV head):
-// out[r·out_stride] = (x + r·x_stride) · k, and (y + r·y_stride) += a[r·a_stride] · x.
-void dot_rows(const float* x, int64_t rows, int64_t x_stride, const float* k, int64_t n, float* out,
-              int64_t out_stride);
-void axpy_rows(const float* a, int64_t a_stride, int64_t rows, const float* x, float* y, int64_t y_stride, int64_t n);
-// (y + r·y_stride) += Σ_j w[r·w_stride + j] · (v + j·v_stride), r < rows, j < n_keys.
-void weighted_sum_rows(const float* w, int64_t w_stride, int64_t rows, const float* v, int64_t v_stride, int64_t n_keys,
-                       float* y, int64_t y_stride, int64_t n);
+// Tiled attention kernels: kernels/simd/attention_tiles.h.
 
 }  // namespace pocket::simd

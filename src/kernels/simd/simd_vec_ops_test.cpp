@@ -42,46 +42,6 @@ TEST_P(SimdVecOps, AxpyWithin1em5) {
   }
 }
 
-TEST_P(SimdVecOps, DotRowsAndAxpyRowsWithin1em5OfScalar) {
-  for (int64_t rows : {1, 3, 4, 8, 9}) {
-    for (int64_t n : {7, 64, 256, 512}) {
-      const int64_t stride = n + 3;
-      const auto x = RandomRow(rows * stride, 7), k = RandomRow(n, 8), a = RandomRow(rows * 2, 9);
-      std::vector<float> got(rows * 2), want(rows * 2);
-      dot_rows(x.data(), rows, stride, k.data(), n, got.data(), 2);
-      ops::dot_rows_ref(x.data(), rows, stride, k.data(), n, want.data(), 2);
-      for (int64_t r = 0; r < rows; ++r) {
-        double abs_sum = 0;
-        for (int64_t i = 0; i < n; ++i) abs_sum += std::fabs(static_cast<double>(x[r * stride + i]) * k[i]);
-        EXPECT_NEAR(got[r * 2], want[r * 2], 1e-5 * abs_sum) << rows << " " << n;
-      }
-      auto y = RandomRow(rows * stride, 10);
-      auto y_want = y;
-      axpy_rows(a.data(), 2, rows, k.data(), y.data(), stride, n);
-      ops::axpy_rows_ref(a.data(), 2, rows, k.data(), y_want.data(), stride, n);
-      for (size_t i = 0; i < y.size(); ++i) EXPECT_NEAR(y[i], y_want[i], 1e-5 * (std::fabs(y_want[i]) + 1)) << i;
-    }
-  }
-}
-
-TEST_P(SimdVecOps, WeightedSumRowsWithin1em5OfScalar) {
-  for (int64_t rows : {1, 4, 6, 8}) {
-    for (int64_t n : {7, 64, 72, 256}) {
-      for (int64_t keys : {1, 5, 40}) {
-        const int64_t v_stride = n + 5, y_stride = n + 1, w_stride = keys + 2;
-        const auto w = RandomRow(rows * w_stride, 11), v = RandomRow(keys * v_stride, 12);
-        auto y = RandomRow(rows * y_stride, 13);
-        auto want = y;
-        weighted_sum_rows(w.data(), w_stride, rows, v.data(), v_stride, keys, y.data(), y_stride, n);
-        ops::weighted_sum_rows_ref(w.data(), w_stride, rows, v.data(), v_stride, keys, want.data(), y_stride, n);
-        for (size_t i = 0; i < y.size(); ++i) {
-          ASSERT_NEAR(y[i], want[i], 1e-5 * (std::fabs(want[i]) + keys)) << rows << " " << n << " " << keys;
-        }
-      }
-    }
-  }
-}
-
 void ExpectRelClose(const std::vector<float>& got, const std::vector<float>& want, const char* what,
                     double abs_tol = 1e-7) {
   for (size_t i = 0; i < want.size(); ++i) {
