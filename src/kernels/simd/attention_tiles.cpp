@@ -19,8 +19,10 @@
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
 // clang-format on
 
+#include <algorithm>
 #include <cmath>
 
+#include "hwy/cache_control.h"
 #include "hwy/contrib/math/math-inl.h"
 #include "hwy/highway.h"
 #include "kernels/ops.h"
@@ -54,7 +56,7 @@ using DI = hn::RebindToSigned<DF>;
 // Sᵀ for 2·N rows starting at qt and 4 keys: 8 accumulators; per dimension 2 loads of Qᵀ and 4 key
 // broadcasts feed 8 multiply-adds.
 HWY_INLINE void ScoreBlock2x4(DF d, const float* qt, int64_t ldq, const float* k, int64_t k_stride, int64_t n,
-                              float* st, int64_t lds) {
+                              float* st, int64_t lds, bool prefetch_next) {
   const int64_t N = static_cast<int64_t>(hn::Lanes(d));
   const float* k0 = k;
   const float* k1 = k0 + k_stride;
@@ -63,6 +65,12 @@ HWY_INLINE void ScoreBlock2x4(DF d, const float* qt, int64_t ldq, const float* k
   auto a00 = hn::Zero(d), a01 = hn::Zero(d), a10 = hn::Zero(d), a11 = hn::Zero(d);
   auto a20 = hn::Zero(d), a21 = hn::Zero(d), a30 = hn::Zero(d), a31 = hn::Zero(d);
   for (int64_t c = 0; c < n; ++c) {
+    if (prefetch_next && (c & 15) == 0) {  // the next 4 keys' rows, a line at a time: long contexts come from DRAM
+      hwy::Prefetch(k0 + 4 * k_stride + c);
+      hwy::Prefetch(k1 + 4 * k_stride + c);
+      hwy::Prefetch(k2 + 4 * k_stride + c);
+      hwy::Prefetch(k3 + 4 * k_stride + c);
+    }
     const auto q0 = hn::LoadU(d, qt + c * ldq), q1 = hn::LoadU(d, qt + c * ldq + N);
     const auto b0 = hn::Set(d, k0[c]), b1 = hn::Set(d, k1[c]), b2 = hn::Set(d, k2[c]), b3 = hn::Set(d, k3[c]);
     a00 = hn::MulAdd(q0, b0, a00);
@@ -124,7 +132,9 @@ void ScoreTile(const float* qt, int64_t ldq, int64_t rows, const float* k, int64
   int64_t r = 0;
   for (; r + 2 * N <= rows; r += 2 * N) {
     int64_t j = 0;
-    for (; j + 4 <= n_keys; j += 4) ScoreBlock2x4(d, qt + r, ldq, k + j * k_stride, k_stride, n, st + j * lds + r, lds);
+    for (; j + 4 <= n_keys; j += 4) {
+      ScoreBlock2x4(d, qt + r, ldq, k + j * k_stride, k_stride, n, st + j * lds + r, lds, j + 8 <= n_keys);
+    }
     for (; j < n_keys; ++j) {
       ScoreBlock1x1(d, qt + r, ldq, k + j * k_stride, n, st + j * lds + r);
       ScoreBlock1x1(d, qt + r + N, ldq, k + j * k_stride, n, st + j * lds + r + N);
@@ -281,6 +291,10 @@ void WeightedSumCols(const float* pt, int64_t ldp, int64_t rows, const float* v,
   int64_t c = 0;
 #if HWY_TARGET <= HWY_AVX3
   for (; c + 4 * N <= n; c += 4 * N) {
+    // The next column chunk's lines of every key (strided rows: long contexts come from DRAM).
+    for (int64_t j = 0; j < n_keys; ++j) {
+      for (int64_t l = c + 4 * N; l < std::min(n, c + 8 * N); l += 16) hwy::Prefetch(v + j * v_stride + l);
+    }
     for (int64_t r = 0; r < rows; r += 4) {
       WeightedSum4x4(d, pt + r, ldp, v + c, v_stride, n_keys, y + r * y_stride + c, y_stride);
     }
