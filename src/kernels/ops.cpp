@@ -65,6 +65,12 @@ float dot_f32_ref(const float* a, const float* b, int64_t n) {
   return s;
 }
 
+void gather_cols_ref(const float* x, const int32_t* row_offset, int64_t rows, int64_t n, float* xt, int64_t ldt) {
+  for (int64_t c = 0; c < n; ++c) {
+    for (int64_t r = 0; r < rows; ++r) xt[c * ldt + r] = x[row_offset[r] + c];
+  }
+}
+
 void score_tile_ref(const float* qt, int64_t ldq, int64_t rows, const float* k, int64_t k_stride, int64_t n_keys,
                     int64_t n, float* st, int64_t lds) {
   for (int64_t j = 0; j < n_keys; ++j) {
@@ -99,6 +105,10 @@ void weighted_sum_cols_ref(const float* pt, int64_t ldp, int64_t rows, const flo
   for (int64_t r = 0; r < rows; ++r) {
     for (int64_t j = 0; j < n_keys; ++j) axpy_ref(pt[j * ldp + r], v + j * v_stride, y + r * y_stride, n);
   }
+}
+
+void gather_cols(const float* x, const int32_t* row_offset, int64_t rows, int64_t n, float* xt, int64_t ldt) {
+  simd::gather_cols(x, row_offset, rows, n, xt, ldt);
 }
 
 void score_tile(const float* qt, int64_t ldq, int64_t rows, const float* k, int64_t k_stride, int64_t n_keys, int64_t n,

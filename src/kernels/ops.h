@@ -34,6 +34,9 @@ float dot_f32(const float* a, const float* b, int64_t n);
 // lanes and need no horizontal sums. `rows` must be a multiple of kTileRowAlign (callers pad tiles
 // with zero rows); ldq / lds / ldp ≥ rows.
 constexpr int64_t kTileRowAlign = 16;
+// xt[c·ldt + r] = x[row_offset[r] + c] for r < rows, c < n: a tile's query rows (anywhere in the
+// batch) as columns of Qᵀ [n][ldt]. Any rows.
+void gather_cols(const float* x, const int32_t* row_offset, int64_t rows, int64_t n, float* xt, int64_t ldt);
 // st[j·lds + r] = Σ_c qt[c·ldq + r] · k[j·k_stride + c] for r < rows, j < n_keys, c < n
 // (Qᵀ: [n][ldq], keys: n_keys rows of n values; scores Sᵀ: [n_keys][lds]).
 void score_tile(const float* qt, int64_t ldq, int64_t rows, const float* k, int64_t k_stride, int64_t n_keys, int64_t n,
@@ -57,6 +60,7 @@ void softcap_ref(float* x, int64_t n, float cap);
 void softmax_ref(float* x, int64_t n);
 void axpy_ref(float a, const float* x, float* y, int64_t n);
 float dot_f32_ref(const float* a, const float* b, int64_t n);
+void gather_cols_ref(const float* x, const int32_t* row_offset, int64_t rows, int64_t n, float* xt, int64_t ldt);
 void score_tile_ref(const float* qt, int64_t ldq, int64_t rows, const float* k, int64_t k_stride, int64_t n_keys,
                     int64_t n, float* st, int64_t lds);
 void softmax_cols_ref(float* st, int64_t lds, int64_t rows, const int32_t* first, const int32_t* last, int64_t j0,

@@ -28,14 +28,16 @@ KeyRange key_range(const Gemma4Config& cfg, const LayerConfig& lc, int64_t t, in
 // kChunkRows rows (4 tokens × 8 heads on E2B), and a share of the chunk's keys. The rows sit in vector
 // lanes (Qᵀ, Sᵀ), so the score, softmax and P·V kernels need no horizontal sums, and each key / value
 // row is read once for all of the chunk's heads. Rows are padded with zero queries to a multiple of
-// ops::kTileRowAlign. A chunk reads its keys in blocks of kScoreBlock with an online softmax, so its
-// scores stay in L2 however long the context (one block, a plain softmax, covers every sliding window
-// and global spans up to kScoreBlock).
+// ops::kTileRowAlign. A chunk reads the union of its rows' key ranges (a few keys more than one row's
+// window); keys outside a row's range get probability exactly 0, so no row's output depends on them.
+// A chunk reads its keys in blocks of kScoreBlock with an online softmax, so its scores stay in L2
+// however long the context (one block, a plain softmax, covers every sliding window and global spans
+// up to kScoreBlock).
 constexpr int64_t kChunkRows = 32;
 constexpr int64_t kMaxChunkRows = 64;  // larger groups (never in Gemma 4) take the per-head path
 constexpr int64_t kScoreBlock = 2048;  // 256 KiB of scores at 32 rows
-// Keys per P·V step: 32 rows of V (32 KiB at head_dim 256) stay in L1 while every row of the chunk
-// reads them.
+// Keys per P·V call: its rows' accumulators are loaded and stored once per call, and the call's slice
+// of V for one column chunk (32 keys × 64 values) stays in L1 while every row block reads it.
 constexpr int64_t kValueBlock = 32;
 // Too few chunks to occupy the threads (decode, small batches): each chunk's keys are split into
 // shares of at least kMinSplitKeys keys, computed as separate work items and merged afterwards.
@@ -140,13 +142,14 @@ void attention(const Gemma4Config& cfg, int l, const float* q, int64_t n, int64_
         first[r] = static_cast<int32_t>(kr.first - g.kmin);
         last[r] = static_cast<int32_t>(kr.last - g.kmin);
       }
-      // Qᵀ of the chunk, zero rows as padding (written row by row of Qᵀ: sequential stores).
-      const float* qrow[kMaxChunkRows];
-      for (int64_t r = 0; r < g.rows; ++r) qrow[r] = q + (g.t0 + r / group) * q_stride + (kvh * group + r % group) * d;
-      for (int64_t c = 0; c < d; ++c) {
-        float* dst = qt + c * rows_pad;
-        for (int64_t r = 0; r < g.rows; ++r) dst[r] = qrow[r][c];
-        std::fill(dst + g.rows, dst + rows_pad, 0.0f);
+      // Qᵀ of the chunk, zero rows as padding.
+      int32_t q_offset[kMaxChunkRows];
+      for (int64_t r = 0; r < g.rows; ++r) {
+        q_offset[r] = static_cast<int32_t>((r / group) * q_stride + (kvh * group + r % group) * d);
+      }
+      ops::gather_cols(q + g.t0 * q_stride, q_offset, g.rows, d, qt, rows_pad);
+      if (g.rows < rows_pad) {
+        for (int64_t c = 0; c < d; ++c) std::fill(qt + c * rows_pad + g.rows, qt + (c + 1) * rows_pad, 0.0f);
       }
       std::fill(row_max, row_max + rows_pad, -HUGE_VALF);
       std::fill(row_sum, row_sum + rows_pad, 0.0f);

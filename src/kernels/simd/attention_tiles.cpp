@@ -35,6 +35,9 @@ namespace hn = hwy::HWY_NAMESPACE;
 #if HWY_TARGET == HWY_SCALAR
 
 // The scalar target runs the references.
+void GatherCols(const float* x, const int32_t* row_offset, int64_t rows, int64_t n, float* xt, int64_t ldt) {
+  ops::gather_cols_ref(x, row_offset, rows, n, xt, ldt);
+}
 void ScoreTile(const float* qt, int64_t ldq, int64_t rows, const float* k, int64_t k_stride, int64_t n_keys, int64_t n,
                float* st, int64_t lds) {
   ops::score_tile_ref(qt, ldq, rows, k, k_stride, n_keys, n, st, lds);
@@ -52,6 +55,39 @@ void WeightedSumCols(const float* pt, int64_t ldp, int64_t rows, const float* v,
 
 using DF = hn::ScalableTag<float>;
 using DI = hn::RebindToSigned<DF>;
+
+// Qᵀ from query rows anywhere in the batch, 4 × 4 blocks transposed in 128-bit registers (4 loads,
+// 8 shuffles, 4 stores per 16 values; gathers are slower on current x86 cores).
+void GatherCols(const float* x, const int32_t* row_offset, int64_t rows, int64_t n, float* xt, int64_t ldt) {
+  const hn::Full128<float> d4;
+  int64_t r = 0;
+  for (; r + 4 <= rows; r += 4) {
+    const float* x0 = x + row_offset[r];
+    const float* x1 = x + row_offset[r + 1];
+    const float* x2 = x + row_offset[r + 2];
+    const float* x3 = x + row_offset[r + 3];
+    int64_t c = 0;
+    for (; c + 4 <= n; c += 4) {
+      const auto a = hn::LoadU(d4, x0 + c), b = hn::LoadU(d4, x1 + c);
+      const auto e = hn::LoadU(d4, x2 + c), f = hn::LoadU(d4, x3 + c);
+      const auto ab_lo = hn::InterleaveLower(d4, a, b), ef_lo = hn::InterleaveLower(d4, e, f);  // a0 b0 a1 b1
+      const auto ab_hi = hn::InterleaveUpper(d4, a, b), ef_hi = hn::InterleaveUpper(d4, e, f);  // a2 b2 a3 b3
+      hn::StoreU(hn::ConcatLowerLower(d4, ef_lo, ab_lo), d4, xt + c * ldt + r);                 // a0 b0 e0 f0
+      hn::StoreU(hn::ConcatUpperUpper(d4, ef_lo, ab_lo), d4, xt + (c + 1) * ldt + r);
+      hn::StoreU(hn::ConcatLowerLower(d4, ef_hi, ab_hi), d4, xt + (c + 2) * ldt + r);
+      hn::StoreU(hn::ConcatUpperUpper(d4, ef_hi, ab_hi), d4, xt + (c + 3) * ldt + r);
+    }
+    for (; c < n; ++c) {
+      xt[c * ldt + r] = x0[c];
+      xt[c * ldt + r + 1] = x1[c];
+      xt[c * ldt + r + 2] = x2[c];
+      xt[c * ldt + r + 3] = x3[c];
+    }
+  }
+  for (; r < rows; ++r) {
+    for (int64_t c = 0; c < n; ++c) xt[c * ldt + r] = x[row_offset[r] + c];
+  }
+}
 
 // Sᵀ for 2·N rows starting at qt and 4 keys: 8 accumulators; per dimension 2 loads of Qᵀ and 4 key
 // broadcasts feed 8 multiply-adds.
@@ -322,10 +358,14 @@ HWY_AFTER_NAMESPACE();
 #if HWY_ONCE
 namespace pocket::simd {
 
+HWY_EXPORT(GatherCols);
 HWY_EXPORT(ScoreTile);
 HWY_EXPORT(SoftmaxCols);
 HWY_EXPORT(WeightedSumCols);
 
+void gather_cols(const float* x, const int32_t* row_offset, int64_t rows, int64_t n, float* xt, int64_t ldt) {
+  HWY_DYNAMIC_DISPATCH(GatherCols)(x, row_offset, rows, n, xt, ldt);
+}
 void score_tile(const float* qt, int64_t ldq, int64_t rows, const float* k, int64_t k_stride, int64_t n_keys, int64_t n,
                 float* st, int64_t lds) {
   HWY_DYNAMIC_DISPATCH(ScoreTile)(qt, ldq, rows, k, k_stride, n_keys, n, st, lds);

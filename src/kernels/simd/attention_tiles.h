@@ -6,7 +6,8 @@
 
 namespace pocket::simd {
 
-// See pocket::ops::score_tile / softmax_cols / weighted_sum_cols for shapes and contracts.
+// See pocket::ops::gather_cols / score_tile / softmax_cols / weighted_sum_cols for shapes and contracts.
+void gather_cols(const float* x, const int32_t* row_offset, int64_t rows, int64_t n, float* xt, int64_t ldt);
 void score_tile(const float* qt, int64_t ldq, int64_t rows, const float* k, int64_t k_stride, int64_t n_keys, int64_t n,
                 float* st, int64_t lds);
 void softmax_cols(float* st, int64_t lds, int64_t rows, const int32_t* first, const int32_t* last, int64_t j0,

@@ -1,5 +1,5 @@
 // SIMD tiled-attention kernels vs the scalar references in kernels/ops.cpp, on every target.
-// Bounds (in the test names): scores and P·V within 1e-5 of Σ|terms| (sums reassociated, fused
+// Bounds (in the test names): gathering Qᵀ is exact; scores and P·V within 1e-5 of Σ|terms| (sums reassociated, fused
 // multiply-adds); softmax probabilities within 2e-6 relative (+1e-7 absolute) and Σ within 1e-5
 // relative (Highway's exp is accurate to a few ulp; Σ runs in float lanes, not double); the online
 // softmax over blocks of keys within 1e-5 relative of the one-block softmax.
@@ -20,6 +20,21 @@ using testing::PerTarget;
 using testing::RandomRow;
 
 class SimdAttentionTiles : public PerTarget {};
+
+TEST_P(SimdAttentionTiles, GatherColsExact) {
+  for (int64_t rows : {1, 8, 16, 19, 32, 64}) {
+    for (int64_t n : {7, 256}) {
+      const int64_t ldt = rows + 3;
+      std::vector<int32_t> offset(rows);
+      for (int64_t r = 0; r < rows; ++r) offset[r] = static_cast<int32_t>((r / 4) * 5 * n + (r % 4) * n);
+      const auto x = RandomRow((rows / 4 + 1) * 5 * n, 9);
+      std::vector<float> got(n * ldt, -3.0f), want(n * ldt, -3.0f);
+      gather_cols(x.data(), offset.data(), rows, n, got.data(), ldt);
+      ops::gather_cols_ref(x.data(), offset.data(), rows, n, want.data(), ldt);
+      ASSERT_EQ(got, want) << rows << " " << n;
+    }
+  }
+}
 
 TEST_P(SimdAttentionTiles, ScoreTileWithin1em5OfAbsSum) {
   for (int64_t rows : {16, 32, 48, 64}) {
