@@ -49,7 +49,7 @@ struct ForwardScratch {
   std::vector<int64_t> seq_row0;    // first row of each sequence
   std::vector<float> x, a, q, k, v, o, attn, gate, up, ffn, ffn2, moe, ple, pli, ple_gate, logits;
   std::vector<float> rope_cos, rope_sin;   // [n_tokens][max pairs] per attention type
-  std::vector<std::vector<float>> scores;  // per thread: attention scores of one query
+  std::vector<std::vector<float>> scores;  // attention: per thread tiles, then split-key partials
   MatmulScratch mm;
   // MoE routing of the batch.
   std::vector<int32_t> expert_ids;
