@@ -31,8 +31,10 @@ void axpy(float a, const float* x, float* y, int64_t n);
 float dot_f32(const float* a, const float* b, int64_t n);
 
 // Tiled attention with a tile's query rows in columns, so SIMD kernels put rows in vector
-// lanes and need no horizontal sums. `rows` must be a multiple of kTileRowAlign (callers pad tiles
-// with zero rows); ldq / lds / ldp ≥ rows.
+// lanes and need no horizontal sums. `rows` must be a multiple of 4; score_tile and softmax_cols may
+// compute (and write) rows up to round_up(rows, kTileRowAlign), so buffers, ldq / lds and first /
+// last must cover that many (callers pad tiles with zero queries; the extra rows' results are
+// unspecified). ldp ≥ rows.
 constexpr int64_t kTileRowAlign = 16;
 // xt[c·ldt + r] = x[row_offset[r] + c] for r < rows, c < n: a tile's query rows (anywhere in the
 // batch) as columns of Qᵀ [n][ldt]. Any rows.
@@ -50,7 +52,6 @@ void score_tile(const float* qt, int64_t ldq, int64_t rows, const float* k, int6
 void softmax_cols(float* st, int64_t lds, int64_t rows, const int32_t* first, const int32_t* last, int64_t j0,
                   int64_t j1, float* row_max, float* row_sum, float* rescale);
 // (y + r·y_stride)[c] += Σ_j pt[j·ldp + r] · v[j·v_stride + c] for r < rows, j < n_keys, c < n.
-// Here rows need only be a multiple of 4.
 void weighted_sum_cols(const float* pt, int64_t ldp, int64_t rows, const float* v, int64_t v_stride, int64_t n_keys,
                        float* y, int64_t y_stride, int64_t n);
 

@@ -154,29 +154,30 @@ void attention(const Gemma4Config& cfg, int l, const float* q, int64_t n, int64_
       std::fill(row_max, row_max + rows_pad, -HUGE_VALF);
       std::fill(row_sum, row_sum + rows_pad, 0.0f);
       std::fill(ot, ot + rows_pad * d, 0.0f);
-      // P·V rows: the real rows rounded up to the kernel's 4-row blocks (padding rows need no output).
-      const int64_t pv_rows = round_up(g.rows, 4);
+      // Rows the kernels run: the real ones rounded up to their 4-row blocks (score and softmax may run
+      // whole vectors past them on wide targets; the scratch holds rows_pad).
+      const int64_t tile_rows = round_up(g.rows, 4);
       const int64_t k_begin = g.span * split / splits, k_end = g.span * (split + 1) / splits;
       for (int64_t jb = k_begin; jb < k_end; jb += score_block) {
         const int64_t je = std::min(k_end, jb + score_block);
         // Sᵀ = K · Qᵀ for keys [jb, je), per contiguous run of ring slots (at most two).
         for (int64_t j = jb; j < je;) {
           const int64_t pos = g.kmin + j, run = std::min(je - j, (pos / cap + 1) * cap - pos);
-          ops::score_tile(qt, rows_pad, rows_pad, cache.k(l, pos) + kvh * d, kv_stride, run, d,
+          ops::score_tile(qt, rows_pad, tile_rows, cache.k(l, pos) + kvh * d, kv_stride, run, d,
                           st + (j - jb) * rows_pad, rows_pad);
           j += run;
         }
-        ops::softmax_cols(st, rows_pad, rows_pad, first, last, jb, je, row_max, row_sum, rescale);
+        ops::softmax_cols(st, rows_pad, tile_rows, first, last, jb, je, row_max, row_sum, rescale);
         if (jb > k_begin) {  // earlier blocks' sums were taken against a smaller max
-          for (int64_t r = 0; r < pv_rows; ++r) {
+          for (int64_t r = 0; r < tile_rows; ++r) {
             for (int64_t c = 0; c < d; ++c) ot[r * d + c] *= rescale[r];
           }
         }
         // O += P · V in blocks of keys (split at the ring's wrap).
         for (int64_t j = jb; j < je;) {
           const int64_t pos = g.kmin + j, blk = std::min({je - j, kValueBlock, (pos / cap + 1) * cap - pos});
-          ops::weighted_sum_cols(st + (j - jb) * rows_pad, rows_pad, pv_rows, cache.v(l, pos) + kvh * d, kv_stride, blk,
-                                 ot, d, d);
+          ops::weighted_sum_cols(st + (j - jb) * rows_pad, rows_pad, tile_rows, cache.v(l, pos) + kvh * d, kv_stride,
+                                 blk, ot, d, d);
           j += blk;
         }
       }

@@ -176,7 +176,7 @@ void ScoreTile(const float* qt, int64_t ldq, int64_t rows, const float* k, int64
       ScoreBlock1x1(d, qt + r + N, ldq, k + j * k_stride, n, st + j * lds + r + N);
     }
   }
-  for (; r < rows; r += N) {  // rows is a multiple of 16, so whole vectors are left
+  for (; r < rows; r += N) {  // whole vectors: the buffers cover round_up(rows, 16) rows
     int64_t j = 0;
     for (; j + 4 <= n_keys; j += 4) ScoreBlock1x4(d, qt + r, ldq, k + j * k_stride, k_stride, n, st + j * lds + r, lds);
     for (; j < n_keys; ++j) ScoreBlock1x1(d, qt + r, ldq, k + j * k_stride, n, st + j * lds + r);
@@ -337,6 +337,9 @@ void WeightedSumCols(const float* pt, int64_t ldp, int64_t rows, const float* v,
   }
 #endif
   for (; c + 2 * N <= n; c += 2 * N) {
+    for (int64_t j = 0; j < n_keys; ++j) {
+      for (int64_t l = c + 2 * N; l < std::min(n, c + 4 * N); l += 16) hwy::Prefetch(v + j * v_stride + l);
+    }
     for (int64_t r = 0; r < rows; r += 4) {  // rows is a multiple of 4
       WeightedSum4x2(d, pt + r, ldp, v + c, v_stride, n_keys, y + r * y_stride + c, y_stride);
     }
