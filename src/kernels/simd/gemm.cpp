@@ -29,6 +29,7 @@
 #include "hwy/highway.h"
 #include "kernels/simd/simd-inl.h"
 #include "kernels/simd/simd.h"
+#include "kernels/simd/stored_panels.h"
 #include "tensor/blocks.h"
 #include "tensor/quants.h"
 
@@ -70,18 +71,6 @@ inline bool has_min(GgmlType w) {
 
 inline bool is_float(GgmlType w) { return w == GgmlType::F32 || w == GgmlType::F16 || w == GgmlType::BF16; }
 
-// Panels stored at load (store_panels): 16 rows each; per 32-element unit the quants of all 16 rows
-// (Q4_0: 4 vectors of 64 bytes, vector j lane r = qs bytes 4j..4j+3 of row r; Q8_0: 8 vectors, vector
-// g lane r = quants 4g..4g+3 of row r), and after all units' quants, 16 f16 scales per unit.
-inline constexpr int64_t kStoredRows = 16;
-inline size_t StoredQuantBytes(GgmlType t) { return t == GgmlType::Q4_0 ? 256 : 512; }
-inline size_t StoredPanelStride(GgmlType t, int64_t cols) {
-  return static_cast<size_t>(cols / 32) * (StoredQuantBytes(t) + 2 * kStoredRows);
-}
-// Stored panels on a target without their tiles (only after force_target in tests): row by row.
-void stored_rows_fallback(const WeightView& w, int64_t r0, int64_t r1, const ActivationView& x, float* y,
-                          int64_t y_stride);
-
 }  // namespace pocket::simd::gemm_detail
 
 // The tiles keep one accumulator per token in separate variables acc0..acc7 (SVE's sizeless vector
@@ -95,8 +84,9 @@ void stored_rows_fallback(const WeightView& w, int64_t r0, int64_t r1, const Act
   X(0, 2)                                                                                                         \
   X(0, 3)                                                                                                         \
   X(0, 4)                                                                                                         \
-  X(0, 5) X(0, 6) X(0, 7) X(1, 0) X(1, 1) X(1, 2) X(1, 3) X(1, 4) X(1, 5) X(1, 6) X(1, 7) X(2, 0) X(2, 1) X(2, 2) \
-      X(2, 3) X(2, 4) X(2, 5) X(2, 6) X(2, 7)
+  X(0, 5)                                                                                                         \
+  X(0, 6) X(0, 7) X(1, 0) X(1, 1) X(1, 2) X(1, 3) X(1, 4) X(1, 5) X(1, 6) X(1, 7) X(2, 0) X(2, 1) X(2, 2) X(2, 3) \
+      X(2, 4) X(2, 5) X(2, 6) X(2, 7)
 #endif  // POCKET_SIMD_GEMM_DETAIL_ONCE
 
 POCKET_BEFORE_NAMESPACE();  // HWY_BEFORE_NAMESPACE() with avx512vnni on AVX3_DL (simd-inl.h)
@@ -118,7 +108,7 @@ int64_t TilePanels() { return 1; }
 
 void GemmRows(const WeightView& w, int64_t r0, int64_t r1, const ActivationView& x, const uint8_t*, uint8_t*, float* y,
               int64_t y_stride) {
-  if (w.panels) return stored_rows_fallback(w, r0, r1, x, y, y_stride);
+  if (w.panels) return stored_panels::rows_fallback(w, r0, r1, x, y, y_stride);
   matvec_rows(w, r0, r1, x, y, y_stride);
 }
 
@@ -495,8 +485,6 @@ int64_t TilePanels() { return kTilePanels; }
 // Q4_0 nibbles still packed two per byte, Q8_0 raw int8, f16 scales after all units' quants.
 enum class Source { kPacked, kStoredQ4_0, kStoredQ8_0 };
 
-inline constexpr size_t kStoredScaleBytes = 2 * kStoredRows;  // 16 f16 per unit
-
 // Unit u's weights of one panel: groups j and j + U/8 (j < U/8) as unsigned quants (or signed Q8_0
 // where kSignedW), and the P scales.
 template <int U, Source kS>
@@ -541,7 +529,8 @@ HWY_INLINE PanelUnit<U, kS> UnitOf(const uint8_t* panel, size_t unit_stride, int
   if constexpr (kS == Source::kPacked) {
     return {q, q + U * kP};
   } else {
-    return {q, panel + static_cast<size_t>(n_units) * unit_stride + static_cast<size_t>(u) * kStoredScaleBytes};
+    return {q,
+            panel + static_cast<size_t>(n_units) * unit_stride + static_cast<size_t>(u) * stored_panels::kScaleBytes};
   }
 }
 
@@ -624,7 +613,7 @@ void PanelsTimesTokens(const uint8_t* panel, size_t panel_stride, const WeightVi
                        const ActivationView& x, const uint8_t* token_aux, float* y, int64_t y_stride) {
   const XLayout xl = XLayoutOf(w.type);
   const int64_t n_units = w.cols / U;
-  const size_t unit_stride = kS == Source::kPacked ? UnitStride(w.type) : StoredQuantBytes(w.type);
+  const size_t unit_stride = kS == Source::kPacked ? UnitStride(w.type) : stored_panels::quant_bytes(w.type);
   const size_t aux_stride = token_aux_bytes(w.type, w.cols);
   for (int64_t t0 = 0; t0 < x.n_tokens;) {
     const int64_t left = x.n_tokens - t0;
@@ -684,10 +673,10 @@ void UnpackStoredQ4_0(const uint8_t* src, int64_t n_units, uint8_t* dst) {
   const DU8 du8;
   const DF32 df;
   const hn::Rebind<hwy::float16_t, DF32> dh;
-  const uint8_t* scales = src + static_cast<size_t>(n_units) * StoredQuantBytes(GgmlType::Q4_0);
+  const uint8_t* scales = src + static_cast<size_t>(n_units) * stored_panels::quant_bytes(GgmlType::Q4_0);
   const size_t stride = UnitStride(GgmlType::Q4_0);
   for (int64_t u = 0; u < n_units; ++u) {
-    const uint8_t* q = src + static_cast<size_t>(u) * StoredQuantBytes(GgmlType::Q4_0);
+    const uint8_t* q = src + static_cast<size_t>(u) * stored_panels::quant_bytes(GgmlType::Q4_0);
     uint8_t* pu = dst + static_cast<size_t>(u) * stride;
     for (int j = 0; j < 4; ++j) {
       const VU8 v = hn::Load(du8, q + j * 4 * kP);
@@ -695,14 +684,15 @@ void UnpackStoredQ4_0(const uint8_t* src, int64_t n_units, uint8_t* dst) {
       hn::Store(hn::And(hn::BitCast(du8, hn::ShiftRight<4>(hn::BitCast(DU16(), v))), hn::Set(du8, uint8_t{0x0F})), du8,
                 pu + (j + 4) * 4 * kP);
     }
-    const auto* h = reinterpret_cast<const hwy::float16_t*>(scales + static_cast<size_t>(u) * kStoredScaleBytes);
+    const auto* h =
+        reinterpret_cast<const hwy::float16_t*>(scales + static_cast<size_t>(u) * stored_panels::kScaleBytes);
     hn::Store(hn::PromoteTo(df, hn::Load(dh, h)), df, reinterpret_cast<float*>(pu + 32 * kP));
   }
 }
 
 // Tiles over panels stored at load (Q4_0 / Q8_0 on the 16-row targets); nullptr elsewhere.
 PanelFn StoredFnOf(GgmlType t) {
-  if constexpr (kP == kStoredRows) {
+  if constexpr (kP == stored_panels::kRows) {
     if (t == GgmlType::Q4_0) return PanelTimesTokens<32, Combine::kQ4_0, false, Source::kStoredQ4_0>;
     if (t == GgmlType::Q8_0) return PanelTimesTokens<32, Combine::kQ8_0, !kBiasQ8, Source::kStoredQ8_0>;
   }
@@ -809,13 +799,13 @@ void GemmRows(const WeightView& w, int64_t r0, int64_t r1, const ActivationView&
   const bool stored = w.panels;
   const PanelFn fn = stored ? StoredFnOf(w.type) : PanelFnOf(w.type);
   if (fn == nullptr) {
-    return stored ? stored_rows_fallback(w, r0, r1, x, y, y_stride) : matvec_rows(w, r0, r1, x, y, y_stride);
+    return stored ? stored_panels::rows_fallback(w, r0, r1, x, y, y_stride) : matvec_rows(w, r0, r1, x, y, y_stride);
   }
   if (stored) {
     // Panels as stored at load: no transposing, no prefetch (each panel is one contiguous stream).
     // Q4_0 nibbles cost a shift and two masks per pair of groups inside the tile; with many tokens
     // the panels are unpacked into the scratch once instead, and the packed-panel tile reads them.
-    const size_t ps = StoredPanelStride(w.type, w.cols);
+    const size_t ps = stored_panels::panel_stride(w.type, w.cols);
     const bool unpack = w.type == GgmlType::Q4_0 && panel != nullptr && x.n_tokens >= kUnpackTokens;
     const PanelFn packed_fn = PanelFnOf(w.type);
     const size_t unpacked_stride = UnitStride(w.type) * static_cast<size_t>(w.cols / 32);
@@ -940,56 +930,6 @@ void prepare_tokens(GgmlType w, const ActivationView& x, int64_t cols, uint8_t* 
                  one ? fp16_to_fp32(static_cast<uint16_t>(blk[2] | (blk[3] << 8))) : 0.0f};
       }
     }
-  }
-}
-
-bool stored_panels_supported(GgmlType t, int64_t cols) {
-  return panel_rows() == kStoredRows && (t == GgmlType::Q4_0 || t == GgmlType::Q8_0) && cols > 0 && cols % 64 == 0;
-}
-
-size_t stored_panels_bytes(GgmlType t, int64_t rows, int64_t cols) {
-  return static_cast<size_t>((rows + kStoredRows - 1) / kStoredRows) * StoredPanelStride(t, cols);
-}
-
-void store_panels(const WeightView& w, uint8_t* dst) {
-  const size_t qb = StoredQuantBytes(w.type), block = row_size(w.type, 32), ps = StoredPanelStride(w.type, w.cols);
-  const int64_t n_units = w.cols / 32, n_panels = (w.rows + kStoredRows - 1) / kStoredRows;
-  const int64_t words = w.type == GgmlType::Q4_0 ? 4 : 8;  // 4-byte words of quants per block
-  for (int64_t p = 0; p < n_panels; ++p) {
-    uint8_t* panel = dst + static_cast<size_t>(p) * ps;
-    uint8_t* scales = panel + static_cast<size_t>(n_units) * qb;
-    for (int64_t r = 0; r < kStoredRows; ++r) {
-      const uint8_t* row = w.data + static_cast<size_t>(std::min(p * kStoredRows + r, w.rows - 1)) * w.row_bytes;
-      for (int64_t u = 0; u < n_units; ++u) {
-        const uint8_t* b = row + static_cast<size_t>(u) * block;  // f16 d, then the quants
-        uint8_t* q = panel + static_cast<size_t>(u) * qb + static_cast<size_t>(4 * r);
-        for (int64_t j = 0; j < words; ++j) std::memcpy(q + j * 4 * kStoredRows, b + 2 + 4 * j, 4);
-        std::memcpy(scales + static_cast<size_t>(u * 2 * kStoredRows + 2 * r), b, 2);
-      }
-    }
-  }
-}
-
-void stored_panel_block(const WeightView& w, int64_t r, int64_t block, uint8_t* out) {
-  const size_t qb = StoredQuantBytes(w.type);
-  const int64_t n_units = w.cols / 32, rr = r % kStoredRows;
-  const int64_t words = w.type == GgmlType::Q4_0 ? 4 : 8;
-  const uint8_t* panel = w.data + static_cast<size_t>(r / kStoredRows) * StoredPanelStride(w.type, w.cols);
-  const uint8_t* q = panel + static_cast<size_t>(block) * qb + static_cast<size_t>(4 * rr);
-  for (int64_t j = 0; j < words; ++j) std::memcpy(out + 2 + 4 * j, q + j * 4 * kStoredRows, 4);
-  std::memcpy(out, panel + static_cast<size_t>(n_units) * qb + static_cast<size_t>(block * 2 * kStoredRows + 2 * rr),
-              2);
-}
-
-void gemm_detail::stored_rows_fallback(const WeightView& w, int64_t r0, int64_t r1, const ActivationView& x, float* y,
-                                       int64_t y_stride) {
-  const size_t block = row_size(w.type, 32);
-  const int64_t n_units = w.cols / 32;
-  std::vector<uint8_t> row(static_cast<size_t>(n_units) * block);
-  for (int64_t r = r0; r < r1; ++r) {
-    for (int64_t u = 0; u < n_units; ++u) stored_panel_block(w, r, u, row.data() + static_cast<size_t>(u) * block);
-    const WeightView one{w.type, row.data(), w.cols, 1, row.size()};
-    matvec_rows(one, 0, 1, x, y + r, y_stride);  // y is indexed by absolute row
   }
 }
 
