@@ -89,6 +89,36 @@ void GatherCols(const float* x, const int32_t* row_offset, int64_t rows, int64_t
   }
 }
 
+// One rank-1 update of a 4-row × 2-vector tile: a_r0 += s_r · x0, a_r1 += s_r · x1 (the score and P·V
+// tiles both multiply 2 loaded vectors by 4 broadcasts per step).
+template <class V>
+HWY_INLINE void Rank1Tile4x2(V s0, V s1, V s2, V s3, V x0, V x1, V& a00, V& a01, V& a10, V& a11, V& a20, V& a21, V& a30,
+                             V& a31) {
+  a00 = hn::MulAdd(x0, s0, a00);
+  a01 = hn::MulAdd(x1, s0, a01);
+  a10 = hn::MulAdd(x0, s1, a10);
+  a11 = hn::MulAdd(x1, s1, a11);
+  a20 = hn::MulAdd(x0, s2, a20);
+  a21 = hn::MulAdd(x1, s2, a21);
+  a30 = hn::MulAdd(x0, s3, a30);
+  a31 = hn::MulAdd(x1, s3, a31);
+}
+
+// Stores a 4-row × 2-vector tile, row r at p_r.
+template <class V>
+HWY_INLINE void StoreTile4x2(DF d, V a00, V a01, V a10, V a11, V a20, V a21, V a30, V a31, float* p0, float* p1,
+                             float* p2, float* p3) {
+  const int64_t N = static_cast<int64_t>(hn::Lanes(d));
+  hn::StoreU(a00, d, p0);
+  hn::StoreU(a01, d, p0 + N);
+  hn::StoreU(a10, d, p1);
+  hn::StoreU(a11, d, p1 + N);
+  hn::StoreU(a20, d, p2);
+  hn::StoreU(a21, d, p2 + N);
+  hn::StoreU(a30, d, p3);
+  hn::StoreU(a31, d, p3 + N);
+}
+
 // Sᵀ for 2·N rows starting at qt and 4 keys: 8 accumulators; per dimension 2 loads of Qᵀ and 4 key
 // broadcasts feed 8 multiply-adds.
 HWY_INLINE void ScoreBlock2x4(DF d, const float* qt, int64_t ldq, const float* k, int64_t k_stride, int64_t n,
@@ -109,23 +139,9 @@ HWY_INLINE void ScoreBlock2x4(DF d, const float* qt, int64_t ldq, const float* k
     }
     const auto q0 = hn::LoadU(d, qt + c * ldq), q1 = hn::LoadU(d, qt + c * ldq + N);
     const auto b0 = hn::Set(d, k0[c]), b1 = hn::Set(d, k1[c]), b2 = hn::Set(d, k2[c]), b3 = hn::Set(d, k3[c]);
-    a00 = hn::MulAdd(q0, b0, a00);
-    a01 = hn::MulAdd(q1, b0, a01);
-    a10 = hn::MulAdd(q0, b1, a10);
-    a11 = hn::MulAdd(q1, b1, a11);
-    a20 = hn::MulAdd(q0, b2, a20);
-    a21 = hn::MulAdd(q1, b2, a21);
-    a30 = hn::MulAdd(q0, b3, a30);
-    a31 = hn::MulAdd(q1, b3, a31);
+    Rank1Tile4x2(b0, b1, b2, b3, q0, q1, a00, a01, a10, a11, a20, a21, a30, a31);
   }
-  hn::StoreU(a00, d, st);
-  hn::StoreU(a01, d, st + N);
-  hn::StoreU(a10, d, st + lds);
-  hn::StoreU(a11, d, st + lds + N);
-  hn::StoreU(a20, d, st + 2 * lds);
-  hn::StoreU(a21, d, st + 2 * lds + N);
-  hn::StoreU(a30, d, st + 3 * lds);
-  hn::StoreU(a31, d, st + 3 * lds + N);
+  StoreTile4x2(d, a00, a01, a10, a11, a20, a21, a30, a31, st, st + lds, st + 2 * lds, st + 3 * lds);
 }
 
 // One vector of rows against 4 keys (a tile of a single vector of rows, e.g. one decode token's heads).
@@ -239,23 +255,9 @@ HWY_INLINE void WeightedSum4x2(DF d, const float* pt, int64_t ldp, const float* 
     const float* pj = pt + j * ldp;
     const auto v0 = hn::LoadU(d, vj), v1 = hn::LoadU(d, vj + N);
     const auto p0 = hn::Set(d, pj[0]), p1 = hn::Set(d, pj[1]), p2 = hn::Set(d, pj[2]), p3 = hn::Set(d, pj[3]);
-    a00 = hn::MulAdd(p0, v0, a00);
-    a01 = hn::MulAdd(p0, v1, a01);
-    a10 = hn::MulAdd(p1, v0, a10);
-    a11 = hn::MulAdd(p1, v1, a11);
-    a20 = hn::MulAdd(p2, v0, a20);
-    a21 = hn::MulAdd(p2, v1, a21);
-    a30 = hn::MulAdd(p3, v0, a30);
-    a31 = hn::MulAdd(p3, v1, a31);
+    Rank1Tile4x2(p0, p1, p2, p3, v0, v1, a00, a01, a10, a11, a20, a21, a30, a31);
   }
-  hn::StoreU(a00, d, y0);
-  hn::StoreU(a01, d, y0 + N);
-  hn::StoreU(a10, d, y1);
-  hn::StoreU(a11, d, y1 + N);
-  hn::StoreU(a20, d, y2);
-  hn::StoreU(a21, d, y2 + N);
-  hn::StoreU(a30, d, y3);
-  hn::StoreU(a31, d, y3 + N);
+  StoreTile4x2(d, a00, a01, a10, a11, a20, a21, a30, a31, y0, y1, y2, y3);
 }
 
 #if HWY_TARGET <= HWY_AVX3
