@@ -18,16 +18,6 @@ bool has_image_extension(const std::filesystem::path& p) {
 
 }  // namespace
 
-std::string video_timestamp_text(double seconds) {
-  if (!std::isfinite(seconds) || seconds < 0) seconds = 0;
-  // HF: f"{int(seconds // 60):02d}:{int(seconds % 60):02d}" (floor division and floor modulo).
-  const long long minutes = static_cast<long long>(std::floor(seconds / 60.0));
-  const long long secs = static_cast<long long>(std::fmod(seconds, 60.0));
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%02lld:%02lld", minutes, secs);
-  return buf;
-}
-
 Result<VideoPrompt> prepare_video_prompt(const std::vector<VideoFrame>& frames, int max_soft_tokens,
                                          ResampleBackend backend) {
   if (frames.empty()) return Error{"video has no frames"};
