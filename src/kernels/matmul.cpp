@@ -136,13 +136,13 @@ void gemm(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, int
   });
 }
 
-}  // namespace
-
-void matmul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, int64_t y_stride, ThreadPool& pool,
-            MatmulScratch& scratch) {
+// matmul(), where `input_ready` says scratch already holds x converted for this weight type by a
+// prefill-shaped product just before (see gemm).
+void matmul_one(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, int64_t y_stride, ThreadPool& pool,
+                MatmulScratch& scratch, bool input_ready) {
   if (n_tokens <= 0 || w.rows <= 0) return;
   if (use_reference()) return matmul_reference(w, x, n_tokens, y, y_stride, pool, scratch);
-  if (n_tokens >= min_gemm_tokens(w.type)) return gemm(w, x, n_tokens, y, y_stride, pool, scratch, false);
+  if (n_tokens >= min_gemm_tokens(w.type)) return gemm(w, x, n_tokens, y, y_stride, pool, scratch, input_ready);
   const GgmlType xt = vec_dot_type(w.type);
   const size_t xrow = row_size(xt, w.cols);
   if (scratch.xq.size() < xrow * static_cast<size_t>(n_tokens)) scratch.xq.resize(xrow * static_cast<size_t>(n_tokens));
@@ -166,6 +166,13 @@ void matmul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, i
   });
 }
 
+}  // namespace
+
+void matmul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, int64_t y_stride, ThreadPool& pool,
+            MatmulScratch& scratch) {
+  matmul_one(w, x, n_tokens, y, y_stride, pool, scratch, false);
+}
+
 void matmul_many(std::span<const MatmulJob> jobs, ThreadPool& pool, MatmulScratch& scratch) {
   bool grouped = !use_reference() && pool.size() > 1;
   for (const MatmulJob& j : jobs) grouped = grouped && j.n_tokens < min_gemm_tokens(j.w->type);
@@ -174,15 +181,10 @@ void matmul_many(std::span<const MatmulJob> jobs, ThreadPool& pool, MatmulScratc
     // type (q/k/v, gate/up) share its conversion.
     for (size_t i = 0; i < jobs.size(); ++i) {
       const MatmulJob& j = jobs[i];
-      const bool prefill = !use_reference() && j.n_tokens >= min_gemm_tokens(j.w->type) && j.w->rows > 0;
-      if (!prefill) {
-        matmul(*j.w, j.x, j.n_tokens, j.y, j.y_stride, pool, scratch);
-        continue;
-      }
       const MatmulJob* prev = i > 0 ? &jobs[i - 1] : nullptr;
       const bool ready = prev != nullptr && prev->x == j.x && prev->w->type == j.w->type &&
                          prev->w->cols == j.w->cols && prev->n_tokens == j.n_tokens && prev->w->rows > 0;
-      gemm(*j.w, j.x, j.n_tokens, j.y, j.y_stride, pool, scratch, ready);
+      matmul_one(*j.w, j.x, j.n_tokens, j.y, j.y_stride, pool, scratch, ready);
     }
     return;
   }
@@ -218,12 +220,21 @@ void matmul_many(std::span<const MatmulJob> jobs, ThreadPool& pool, MatmulScratc
     }
     xq_bytes += xrow * static_cast<size_t>(j.n_tokens);
   }
-  // Stored-panel jobs also read per-token block data, made once per job.
+  // Stored-panel jobs also read per-token block data: once per converted input and weight type.
   scratch.job_aux.assign(n_jobs, 0);
   size_t aux_bytes = 0;
   for (size_t i = 0; i < n_jobs; ++i) {
     const MatmulJob& j = jobs[i];
     if (!j.w->panels) continue;
+    const auto same_aux = [&](const MatmulJob& o) {
+      return o.w->panels && o.w->type == j.w->type &&
+             scratch.job_xq[static_cast<size_t>(&o - jobs.data())] == scratch.job_xq[i];
+    };
+    const auto earlier = std::find_if(jobs.begin(), jobs.begin() + static_cast<std::ptrdiff_t>(i), same_aux);
+    if (earlier != jobs.begin() + static_cast<std::ptrdiff_t>(i)) {
+      scratch.job_aux[i] = scratch.job_aux[static_cast<size_t>(earlier - jobs.begin())];
+      continue;
+    }
     const simd::ActivationView xv{scratch.xq.data() + scratch.job_xq[i], row_size(vec_dot_type(j.w->type), j.w->cols),
                                   j.n_tokens};
     scratch.job_aux[i] = aux_bytes;

@@ -1,18 +1,10 @@
 // pocket: run Gemma 4 on this machine. Sub-commands are defined in cmd_*.cpp.
-#include <malloc.h>
-
 #include <cstdio>
 #include <exception>
 
 #include "commands.h"
 
 int main(int argc, char** argv) {
-  // Blocks of 256 KiB and more (a session's prompt-time buffers, its KV cache) come from their own
-  // mappings and go back to the system when freed. glibc otherwise raises this threshold after the
-  // first such free and serves later ones from the heap, which it keeps: each new session (bench
-  // repetitions, server conversations) then added ~20 MiB of peak RSS on E2B. The hot paths allocate
-  // nothing, so the extra mmap calls cost nothing per token.
-  mallopt(M_MMAP_THRESHOLD, 256 * 1024);
   CLI::App app{"pocket: Gemma 4 on your own machine, fully offline"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "pocket 0.1.0");

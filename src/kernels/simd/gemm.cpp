@@ -85,8 +85,9 @@ inline bool is_float(GgmlType w) { return w == GgmlType::F32 || w == GgmlType::F
   X(0, 3)                                                                                                         \
   X(0, 4)                                                                                                         \
   X(0, 5)                                                                                                         \
-  X(0, 6) X(0, 7) X(1, 0) X(1, 1) X(1, 2) X(1, 3) X(1, 4) X(1, 5) X(1, 6) X(1, 7) X(2, 0) X(2, 1) X(2, 2) X(2, 3) \
-      X(2, 4) X(2, 5) X(2, 6) X(2, 7)
+  X(0, 6)                                                                                                         \
+  X(0, 7) X(1, 0) X(1, 1) X(1, 2) X(1, 3) X(1, 4) X(1, 5) X(1, 6) X(1, 7) X(2, 0) X(2, 1) X(2, 2) X(2, 3) X(2, 4) \
+      X(2, 5) X(2, 6) X(2, 7)
 #endif  // POCKET_SIMD_GEMM_DETAIL_ONCE
 
 POCKET_BEFORE_NAMESPACE();  // HWY_BEFORE_NAMESPACE() with avx512vnni on AVX3_DL (simd-inl.h)
@@ -797,49 +798,41 @@ void GemmRows(const WeightView& w, int64_t r0, int64_t r1, const ActivationView&
     return;
   }
   const bool stored = w.panels;
-  const PanelFn fn = stored ? StoredFnOf(w.type) : PanelFnOf(w.type);
-  if (fn == nullptr) {
+  const PanelFn packed_fn = PanelFnOf(w.type);
+  const PanelFn stored_fn = stored ? StoredFnOf(w.type) : nullptr;
+  if (stored ? stored_fn == nullptr : packed_fn == nullptr) {
     return stored ? stored_panels::rows_fallback(w, r0, r1, x, y, y_stride) : matvec_rows(w, r0, r1, x, y, y_stride);
   }
-  if (stored) {
-    // Panels as stored at load: no transposing, no prefetch (each panel is one contiguous stream).
-    // Q4_0 nibbles cost a shift and two masks per pair of groups inside the tile; with many tokens
-    // the panels are unpacked into the scratch once instead, and the packed-panel tile reads them.
-    const size_t ps = stored_panels::panel_stride(w.type, w.cols);
-    const bool unpack = w.type == GgmlType::Q4_0 && panel != nullptr && x.n_tokens >= kUnpackTokens;
-    const PanelFn packed_fn = PanelFnOf(w.type);
-    const size_t unpacked_stride = UnitStride(w.type) * static_cast<size_t>(w.cols / 32);
-    for (int64_t g0 = r0; g0 < r1; g0 += kTilePanels * kP) {
-      const int64_t g1 = std::min(r1, g0 + kTilePanels * kP);
-      const int np = static_cast<int>((g1 - g0 + kP - 1) / kP);
-      const int64_t n_valid_last = g1 - (g0 + static_cast<int64_t>(np - 1) * kP);
-      const uint8_t* src = w.data + static_cast<size_t>(g0 / kP) * ps;
-      if (unpack) {
-        for (int p = 0; p < np; ++p) {
-          UnpackStoredQ4_0(src + static_cast<size_t>(p) * ps, w.cols / 32,
-                           panel + static_cast<size_t>(p) * unpacked_stride);
-        }
-        packed_fn(panel, unpacked_stride, np, w, g0, n_valid_last, x, token_aux, y, y_stride);
-      } else {
-        fn(src, ps, np, w, g0, n_valid_last, x, token_aux, y, y_stride);
-      }
-    }
-    return;
-  }
-  // Groups of up to kTilePanels panels, packed side by side (panel_stride apart) and multiplied
-  // together; the source rows of the next group are prefetched while this one is multiplied.
-  const size_t panel_stride = UnitStride(w.type) * static_cast<size_t>(w.cols / unit_size(w.type));
+  // Groups of up to kTilePanels panels multiplied together. Stored panels are read in place (each
+  // one contiguous stream), except that with many tokens Q4_0's are unpacked into the scratch once
+  // (in place, the tile pays a shift and two masks per pair of groups for every token tile). Other
+  // weights are packed from their rows into the scratch, the next group's rows prefetched meanwhile.
+  const size_t packed_stride = UnitStride(w.type) * static_cast<size_t>(w.cols / unit_size(w.type));
+  const size_t stored_stride = stored ? stored_panels::panel_stride(w.type, w.cols) : 0;
+  const bool in_place = stored && !(w.type == GgmlType::Q4_0 && panel != nullptr && x.n_tokens >= kUnpackTokens);
   const int64_t group_rows = kTilePanels * kP;
   for (int64_t g0 = r0; g0 < r1; g0 += group_rows) {
     const int64_t g1 = std::min(r1, g0 + group_rows);
     const int np = static_cast<int>((g1 - g0 + kP - 1) / kP);
-    for (int p = 0; p < np; ++p) PackPanel(w, g0 + p * kP, r1, panel + static_cast<size_t>(p) * panel_stride);
-    for (int64_t r = g1; r < std::min(r1, g1 + group_rows); ++r) {
+    const int64_t n_valid_last = g1 - (g0 + static_cast<int64_t>(np - 1) * kP);
+    const uint8_t* src = stored ? w.data + static_cast<size_t>(g0 / kP) * stored_stride : nullptr;
+    if (in_place) {
+      stored_fn(src, stored_stride, np, w, g0, n_valid_last, x, token_aux, y, y_stride);
+      continue;
+    }
+    for (int p = 0; p < np; ++p) {
+      uint8_t* dst = panel + static_cast<size_t>(p) * packed_stride;
+      if (stored) {
+        UnpackStoredQ4_0(src + static_cast<size_t>(p) * stored_stride, w.cols / 32, dst);
+      } else {
+        PackPanel(w, g0 + p * kP, r1, dst);
+      }
+    }
+    for (int64_t r = g1; !stored && r < std::min(r1, g1 + group_rows); ++r) {
       const uint8_t* row = w.data + static_cast<size_t>(r) * w.row_bytes;
       for (size_t off = 0; off < w.row_bytes; off += 64) hwy::Prefetch(row + off);
     }
-    const int64_t n_valid_last = g1 - (g0 + static_cast<int64_t>(np - 1) * kP);
-    fn(panel, panel_stride, np, w, g0, n_valid_last, x, token_aux, y, y_stride);
+    packed_fn(panel, packed_stride, np, w, g0, n_valid_last, x, token_aux, y, y_stride);
   }
 }
 
